@@ -1,0 +1,91 @@
+"""Collectors: Python functions that schedcli runs as jobs.
+
+A collector is a function ``collect(ctx: CollectorContext)``. It is named either
+by ``module:function`` or by a name registered in the entry-point group
+``schedcli.collectors``::
+
+    [project.entry-points."schedcli.collectors"]
+    weather = "mypkg.weather:collect"
+
+It runs in a child Python process (so a timeout or a crash cannot take the
+runner down). Returning normally means success (a returned value is printed,
+as JSON when it is not a string); raising :class:`CollectorWarning` means
+``warning``; any other exception means ``error`` (its traceback is the output).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import InvalidValue
+
+ENTRY_POINT_GROUP = "schedcli.collectors"
+WARNING_EXIT_CODE = 3
+CONTEXT_ENV = "SCHEDCLI_COLLECTOR_CONTEXT"
+
+_REF_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$|^[A-Za-z0-9][\w.-]*$")
+
+
+class CollectorWarning(Exception):
+    """Raise from a collector to end its run with status ``warning``."""
+
+
+@dataclass(frozen=True)
+class CollectorContext:
+    job: str
+    run_id: int
+    scheduled_for: str  # ISO 8601 UTC
+    trigger: str
+    attempt: int = 1
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def registered() -> dict[str, str]:
+    """Names registered in the ``schedcli.collectors`` entry-point group -> their targets."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def check_ref(ref: str) -> str:
+    """Validate a collector reference at ``add`` time (without running anything)."""
+    if not _REF_RE.match(ref or ""):
+        raise InvalidValue(
+            f"invalid collector {ref!r}: use a registered name (see: schedcli collectors) "
+            "or module:function"
+        )
+    if ":" not in ref:
+        if ref not in registered():
+            raise InvalidValue(
+                f"unknown collector {ref!r}: it is not registered in the "
+                f"'{ENTRY_POINT_GROUP}' entry-point group (see: schedcli collectors)"
+            )
+        return ref
+    module = ref.split(":", 1)[0]
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        raise InvalidValue(f"invalid collector {ref!r}: no module named {module!r}")
+    return ref
+
+
+def resolve(ref: str) -> Callable[[CollectorContext], Any]:
+    """Load the collector function named by ``ref`` (in the child process)."""
+    if ":" in ref:
+        module_name, _, attr = ref.partition(":")
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
+    from importlib.metadata import entry_points
+
+    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == ref]
+    if not matches:
+        raise LookupError(f"collector {ref!r} is not registered in {ENTRY_POINT_GROUP}")
+    return matches[0].load()

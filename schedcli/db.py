@@ -1,0 +1,469 @@
+"""The only module that speaks SQL.
+
+A :class:`Store` wraps one SQLite connection to one schedcli database file:
+safety checks when it is opened, migrations, ``BEGIN IMMEDIATE`` write
+transactions and every query the engine and the command line need.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import DatabaseBusy, DatabaseError, JobExists, JobNotFound, UnsafeDatabase
+from .models import Job, Run
+
+SCHEMA_VERSION = 1  # number of migrations in schedcli.migrations
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+_JOB_COLUMNS = (
+    "id, name, kind, expr, timezone, anchor, command, collector, params, env, cwd, timeout, "
+    "overlap, grace, catch_up, retries, retry_delay, enabled, description, next_run_at, "
+    "created_at, updated_at"
+)
+_RUN_COLUMNS = (
+    "id, job_id, job, trigger, scheduled_for, attempt, status, reason, started_at, finished_at, "
+    "duration_s, exit_code, pid, missed_count, missed_first, missed_last"
+)
+
+
+def busy_timeout_from_env() -> float:
+    value = os.environ.get("SCHEDCLI_BUSY_TIMEOUT")
+    if value:
+        try:
+            seconds = float(value)
+            if seconds >= 0:
+                return seconds
+        except ValueError:
+            pass
+    return DEFAULT_BUSY_TIMEOUT
+
+
+def check_safety(path: Path) -> None:
+    """Refuse files that others could change, as cron refuses unsafe crontabs.
+
+    The database holds commands that run as this user: it (and its -wal/-shm
+    files) must be a regular file, not a symlink, owned by us, and not writable
+    by group or others; its directory must not be writable by others.
+    """
+    uid = os.geteuid()
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            st = os.lstat(candidate)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise DatabaseError(f"cannot read {candidate}: {exc.strerror}") from None
+        if stat.S_ISLNK(st.st_mode):
+            raise UnsafeDatabase(
+                f"refusing to use {candidate}: it is a symbolic link; "
+                f"point --db at the real file ({os.path.realpath(candidate)})"
+            )
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeDatabase(f"refusing to use {candidate}: it is not a regular file")
+        if st.st_uid != uid:
+            raise UnsafeDatabase(
+                f"refusing to use {candidate}: it is owned by uid {st.st_uid}, not by you "
+                f"(uid {uid}); run: chown {uid} {candidate}"
+            )
+        if st.st_mode & 0o022:
+            raise UnsafeDatabase(
+                f"refusing to use {candidate}: it is writable by group or others "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {candidate}"
+            )
+    parent = path.parent
+    try:
+        st = os.stat(parent)
+    except OSError as exc:
+        raise DatabaseError(f"cannot read directory {parent}: {exc.strerror}") from None
+    if st.st_mode & 0o002:
+        raise UnsafeDatabase(
+            f"refusing to use {path}: its directory {parent} is writable by others "
+            f"(mode {stat.S_IMODE(st.st_mode):04o}); move the database to a private "
+            f"directory or run: chmod o-w {parent}"
+        )
+
+
+def _create_file(path: Path) -> None:
+    missing = []
+    parent = path.parent
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise DatabaseError(f"cannot create directory {directory}: {exc.strerror}") from None
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"cannot create database {path}: {exc.strerror}") from None
+    os.close(fd)
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> Exception:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return DatabaseBusy(
+            f"database is busy: another process held {path} locked for too long; "
+            "nothing was changed, try again"
+        )
+    if "readonly" in text or "read-only" in text:
+        return DatabaseError(f"database {path} is read-only: nothing can be recorded ({text})")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return DatabaseError(
+            f"{path} is not a schedcli database or is corrupt ({text}); the file was left untouched"
+        )
+    if "unable to open" in text:
+        return DatabaseError(f"cannot open database {path} ({text})")
+    return DatabaseError(f"database error on {path}: {text}")
+
+
+class Store:
+    """One open schedcli database."""
+
+    def __init__(self, path: Path | str, *, busy_timeout: float | None = None, create: bool = True):
+        self.path = Path(os.path.abspath(Path(path).expanduser()))
+        self.busy_timeout = busy_timeout_from_env() if busy_timeout is None else busy_timeout
+        self._lock = threading.RLock()
+        if not self.path.exists() and not self.path.is_symlink():
+            if not create:
+                raise DatabaseError(f"database {self.path} does not exist")
+            _create_file(self.path)
+        check_safety(self.path)
+        try:
+            self.conn = sqlite3.connect(
+                str(self.path),
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+        self.conn.row_factory = sqlite3.Row
+        try:
+            self._prepare()
+        except sqlite3.Error as exc:
+            self.conn.close()
+            raise _translate(exc, self.path) from None
+
+    # -- connection and schema -------------------------------------------------
+
+    def _prepare(self) -> None:
+        c = self.conn
+        c.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        c.execute("PRAGMA foreign_keys = ON")
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            c.execute("PRAGMA synchronous = NORMAL")
+            return
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{self.path} was written by a newer schedcli (schema {version}, "
+                f"this version knows {SCHEMA_VERSION}); upgrade schedcli"
+            )
+        self._migrate()
+        c.execute("PRAGMA synchronous = NORMAL")
+
+    def _migrate(self) -> None:
+        c = self.conn
+        if c.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            c.execute("PRAGMA journal_mode = WAL")
+        from sqlite_utils import Database
+
+        from .migrations import migrations
+
+        with self.write():
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
+                return
+            if version == 0:
+                foreign = [
+                    r[0]
+                    for r in c.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' "
+                        "AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations'"
+                    )
+                ]
+                if foreign:
+                    raise DatabaseError(
+                        f"{self.path} is an SQLite database but not a schedcli one "
+                        f"(it has tables {', '.join(sorted(foreign)[:5])}); the file was left untouched"
+                    )
+            migrations.apply(Database(c))
+            c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: ``BEGIN IMMEDIATE`` takes the write lock up front."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise _translate(exc, self.path) from None
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN")
+                yield self.conn
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (cheap change detection for ``watch``)."""
+        with self._lock:
+            return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def _q(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        with self._lock:
+            try:
+                return self.conn.execute(sql, params)
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+
+    # -- jobs ------------------------------------------------------------------
+
+    def insert_job(self, fields: dict[str, Any]) -> int:
+        row = _encode_job(fields)
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        try:
+            cur = self._q(f"INSERT INTO jobs ({cols}) VALUES ({marks})", list(row.values()))
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc) and "name" in str(exc):
+                raise JobExists(f"a job named {fields['name']!r} already exists") from None
+            raise DatabaseError(f"cannot add job: {exc}") from None
+        return int(cur.lastrowid)
+
+    def update_job(self, job_id: int, fields: dict[str, Any]) -> None:
+        row = _encode_job(fields)
+        if not row:
+            return
+        sets = ", ".join(f"{k} = ?" for k in row)
+        self._q(f"UPDATE jobs SET {sets} WHERE id = ?", [*row.values(), job_id])
+
+    def delete_job(self, job_id: int) -> int:
+        """Delete a job and its history; returns how many runs went with it."""
+        count = self._q("SELECT count(*) FROM runs WHERE job_id = ?", (job_id,)).fetchone()[0]
+        self._q("DELETE FROM jobs WHERE id = ?", (job_id,))
+        return int(count)
+
+    def get_job(self, name: str) -> Job:
+        row = self._q(
+            f"SELECT {_JOB_COLUMNS}, {_LAST_RUN_SQL} FROM jobs WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            raise JobNotFound(f"no job named {name!r} (see: schedcli list)")
+        return Job.from_row(row)
+
+    def find_job(self, name: str) -> Job | None:
+        row = self._q(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE name = ?", (name,)).fetchone()
+        return Job.from_row(row) if row else None
+
+    def job_by_id(self, job_id: int) -> Job | None:
+        row = self._q(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return Job.from_row(row) if row else None
+
+    def list_jobs(self) -> list[Job]:
+        rows = self._q(f"SELECT {_JOB_COLUMNS}, {_LAST_RUN_SQL} FROM jobs ORDER BY name").fetchall()
+        return [Job.from_row(r) for r in rows]
+
+    def due_jobs(self, now: int) -> list[Job]:
+        """Enabled jobs whose next occurrence is at or before ``now`` (an index range scan)."""
+        rows = self._q(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE enabled = 1 AND next_run_at <= ? "
+            "ORDER BY next_run_at, id",
+            (now,),
+        ).fetchall()
+        return [Job.from_row(r) for r in rows]
+
+    def has_due(self, now: int) -> bool:
+        row = self._q(
+            "SELECT 1 FROM jobs WHERE enabled = 1 AND next_run_at <= ? LIMIT 1", (now,)
+        ).fetchone()
+        return row is not None
+
+    def next_due_at(self) -> int | None:
+        row = self._q(
+            "SELECT min(next_run_at) FROM jobs WHERE enabled = 1 AND next_run_at IS NOT NULL"
+        ).fetchone()
+        return row[0]
+
+    def count_jobs(self) -> dict[str, int]:
+        row = self._q(
+            "SELECT count(*), coalesce(sum(enabled), 0) FROM jobs"
+        ).fetchone()
+        return {"jobs": row[0], "enabled": row[1]}
+
+    # -- runs ------------------------------------------------------------------
+
+    def insert_run(self, fields: dict[str, Any]) -> int:
+        cols = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        cur = self._q(f"INSERT INTO runs ({cols}) VALUES ({marks})", list(fields.values()))
+        return int(cur.lastrowid)
+
+    def update_run(self, run_id: int, fields: dict[str, Any]) -> None:
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        self._q(f"UPDATE runs SET {sets} WHERE id = ?", [*fields.values(), run_id])
+
+    def save_output(self, run_id: int, output: bytes, truncated: bool, total_bytes: int) -> None:
+        self._q(
+            "INSERT OR REPLACE INTO run_output (run_id, output, truncated, total_bytes) "
+            "VALUES (?, ?, ?, ?)",
+            (run_id, output, int(truncated), total_bytes),
+        )
+
+    def get_run(self, run_id: int) -> Run:
+        row = self._q(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(f"no run with id {run_id} (see: schedcli history)")
+        return Run.from_row(row)
+
+    def get_output(self, run_id: int) -> tuple[bytes, bool, int] | None:
+        row = self._q(
+            "SELECT output, truncated, total_bytes FROM run_output WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return bytes(row[0]), bool(row[1]), int(row[2])
+
+    def running_runs(self, job_id: int | None = None) -> list[sqlite3.Row]:
+        """Rows still marked running, with the identities needed to judge them."""
+        sql = (
+            "SELECT id, job_id, job, pid, pid_identity, runner_pid, runner_identity, started_at "
+            "FROM runs WHERE status = 'running'"
+        )
+        if job_id is not None:
+            return self._q(sql + " AND job_id = ? ORDER BY id", (job_id,)).fetchall()
+        return self._q(sql + " ORDER BY id").fetchall()
+
+    def history(
+        self,
+        job_id: int | None = None,
+        status: str | None = None,
+        limit: int = 20,
+        before_id: int | None = None,
+    ) -> list[Run]:
+        where, params = [], []
+        if job_id is not None:
+            where.append("job_id = ?")
+            params.append(job_id)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        return [Run.from_row(r) for r in self._q(sql, params).fetchall()]
+
+    def finish_run(self, run_id: int, fields: dict[str, Any]) -> bool:
+        """Record a run's end, only if it is still marked running."""
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        cur = self._q(
+            f"UPDATE runs SET {sets} WHERE id = ? AND status = 'running'", [*fields.values(), run_id]
+        )
+        return cur.rowcount == 1
+
+    def runs_by_ids(self, run_ids: list[int], *, with_retries: bool = False) -> list[Run]:
+        """The given runs in id order; ``with_retries`` adds later attempts of the same occurrences."""
+        if not run_ids:
+            return []
+        marks = ", ".join("?" for _ in run_ids)
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN ({marks})"
+        params: list[Any] = list(run_ids)
+        if with_retries:
+            sql += (
+                f" OR (attempt > 1 AND trigger = 'schedule' AND (job_id, scheduled_for) IN "
+                f"(SELECT job_id, scheduled_for FROM runs WHERE id IN ({marks})))"
+            )
+            params += list(run_ids)
+        return [Run.from_row(r) for r in self._q(sql + " ORDER BY id", params).fetchall()]
+
+    # -- runner bookkeeping --------------------------------------------------
+
+    def register_runner(self, kind: str, pid: int, identity: str | None, now: float) -> int:
+        cur = self._q(
+            "INSERT INTO runners (kind, pid, identity, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)",
+            (kind, pid, identity, now, now),
+        )
+        return int(cur.lastrowid)
+
+    def runner_heartbeat(self, runner_id: int, now: float) -> None:
+        self._q("UPDATE runners SET heartbeat_at = ? WHERE id = ?", (now, runner_id))
+
+    def runner_stopped(self, runner_id: int, now: float) -> None:
+        self._q("UPDATE runners SET stopped_at = ? WHERE id = ?", (now, runner_id))
+
+    def set_state(self, key: str, value: str) -> None:
+        self._q("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
+
+    def get_state(self, key: str) -> str | None:
+        row = self._q("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+
+_LAST_RUN_SQL = (
+    "(SELECT coalesce(r.started_at, r.scheduled_for) FROM runs r WHERE r.job_id = jobs.id "
+    "AND r.status NOT IN ('missed', 'skipped') ORDER BY r.id DESC LIMIT 1) AS last_run_at, "
+    "(SELECT r.status FROM runs r WHERE r.job_id = jobs.id "
+    "AND r.status NOT IN ('missed', 'skipped') ORDER BY r.id DESC LIMIT 1) AS last_status"
+)
+
+
+def _encode_job(fields: dict[str, Any]) -> dict[str, Any]:
+    row = dict(fields)
+    for key in ("params", "env"):
+        if key in row and row[key] is not None:
+            row[key] = json.dumps(row[key], sort_keys=True)
+    if "command" in row and row["command"] is not None:
+        row["command"] = json.dumps(row["command"])
+    if "enabled" in row and row["enabled"] is not None:
+        row["enabled"] = int(row["enabled"])
+    return row

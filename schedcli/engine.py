@@ -1,0 +1,610 @@
+"""The engine: find what is due, claim each occurrence exactly once, run it, record it.
+
+A *tick* has two phases:
+
+1. **claim** — one ``BEGIN IMMEDIATE`` transaction: mark runs whose runner died as
+   ``interrupted``; read the due jobs through the ``next_run_at`` index; decide for
+   each which occurrences run, which are skipped (overlap) and which are missed
+   (catch-up policy, grace); insert those rows (a unique key on job, occurrence and
+   attempt makes a second claim impossible); move ``next_run_at`` past ``now``.
+2. **execute** — outside any transaction, run the claimed occurrences as child
+   processes, up to ``max_parallel`` at once, each finished in its own short
+   write transaction.
+
+Time always comes from the caller (``now``) or from the clock object given to
+:class:`Engine`; nothing here reads the system clock directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import sys
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from . import process
+from . import schedule as sched
+from .clock import SystemClock
+from .collectors import CONTEXT_ENV, WARNING_EXIT_CODE
+from .db import Store
+from .errors import Overlap
+from .jobs import job_schedule
+from .models import Job, Occurrence, Run
+from .times import iso
+
+CATCH_UP_LIMIT = 1000  # most occurrences one job may run in one tick with --catch-up all
+COUNT_CAP = 1_000_000  # missed occurrences are counted exactly up to this many
+
+
+@dataclass
+class Decision:
+    """What one tick does with one due job."""
+
+    run: list[int] = field(default_factory=list)  # occurrence epochs to run, oldest first
+    missed_count: int = 0
+    missed_first: int | None = None
+    missed_last: int | None = None
+    missed_capped: bool = False
+    next_run_at: int | None = None
+
+
+@dataclass
+class Claim:
+    """Runs of one job claimed by a tick, executed one after another."""
+
+    job: Job
+    runs: list[tuple[int, int]]  # (run id, scheduled_for)
+    trigger: str = "schedule"
+
+
+@dataclass
+class TickResult:
+    now: datetime
+    run_ids: list[int] = field(default_factory=list)  # every row the tick created
+    planned: list[Occurrence] = field(default_factory=list)  # dry runs only
+    runs: list[Run] = field(default_factory=list)
+    stopped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status not in ("error", "timeout", "interrupted") for r in self.runs)
+
+
+def _dt(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, timezone.utc)
+
+
+def decide(job: Job, schedule: sched.Schedule, now: datetime) -> Decision:
+    """Apply the catch-up policy and grace to the occurrences due since ``job.next_run_at``.
+
+    Pure arithmetic: no database, no clock.
+    """
+    first = job.next_run_at
+    assert first is not None
+    now_s = int(now.timestamp())
+    decision = Decision()
+    nxt = schedule.next_after(now)
+    decision.next_run_at = int(nxt.timestamp()) if nxt is not None else None
+    grace_start = now_s - job.grace  # occurrences at or after this may still run
+    lo = max(first, grace_start)
+    # occurrences in [lo, now]
+    in_grace_count, _ = sched.count_occurrences(schedule, _dt(lo - 1), _dt(now_s), cap=COUNT_CAP)
+    want = {"latest": 2, "none": 2, "all": CATCH_UP_LIMIT + 1}[job.catch_up]
+    newest, _more = sched.occurrences(schedule, _dt(lo - 1), _dt(now_s), limit=want)
+    newest = [int(d.timestamp()) for d in newest]  # oldest first
+    old_count, old_capped, old_last = 0, False, None
+    if first < grace_start:
+        old_count, old_capped = sched.count_occurrences(
+            schedule, _dt(first - 1), _dt(grace_start - 1), cap=COUNT_CAP
+        )
+        if old_count:
+            prev = schedule.prev_before(_dt(grace_start))
+            old_last = int(prev.timestamp()) if prev is not None else None
+
+    if job.catch_up == "latest":
+        run = newest[-1:]
+    elif job.catch_up == "all":
+        run = newest[-CATCH_UP_LIMIT:]
+    else:  # none: no catch-up after a gap; only a lone on-time occurrence runs
+        run = newest[-1:] if in_grace_count == 1 and old_count == 0 else []
+    decision.run = run
+    missed_count = old_count + in_grace_count - len(run)
+    if missed_count > 0:
+        before = newest[: len(newest) - len(run)]  # due occurrences older than those that run
+        decision.missed_count = missed_count
+        decision.missed_capped = old_capped
+        decision.missed_first = first
+        decision.missed_last = before[-1] if before else (old_last if old_last is not None else first)
+    return decision
+
+
+class Engine:
+    """Claims and runs occurrences for one database."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: SystemClock | None = None,
+        *,
+        max_parallel: int = 4,
+        kill_grace: float = process.DEFAULT_KILL_GRACE,
+        output_cap: int = process.DEFAULT_OUTPUT_CAP,
+        on_finish: Callable[[Run], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.max_parallel = max(1, max_parallel)
+        self.kill_grace = kill_grace
+        self.output_cap = output_cap
+        self.on_finish = on_finish
+        self.pid = os.getpid()
+        self.identity = process.process_identity(self.pid)
+        self.stop = threading.Event()
+        self._active: dict[int, process.Running] = {}
+        self._reasons: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    # -- phase 1: claim ------------------------------------------------------
+
+    def _owner_alive(self, pid: int | None, identity: str | None) -> bool:
+        if pid is None:
+            return False
+        if pid == self.pid and identity == self.identity:
+            return True
+        if identity is None:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                return True
+            return True
+        return process.is_alive(pid, identity)
+
+    def _recover(self, now: float) -> list[tuple[int, str | None]]:
+        """Mark runs whose runner died as interrupted; return orphan groups to kill."""
+        orphans = []
+        for row in self.store.running_runs():
+            if self._owner_alive(row["runner_pid"], row["runner_identity"]):
+                continue
+            reason = f"runner (pid {row['runner_pid']}) died while the job ran; not run again"
+            self.store.update_run(
+                row["id"],
+                {
+                    "status": "interrupted",
+                    "reason": reason,
+                    "finished_at": now,
+                    "duration_s": (now - row["started_at"]) if row["started_at"] else None,
+                },
+            )
+            if row["pid"] is not None:
+                orphans.append((row["pid"], row["pid_identity"]))
+        return orphans
+
+    def _alive_running(self, job_id: int) -> list[sqlite3.Row]:
+        return [
+            r
+            for r in self.store.running_runs(job_id)
+            if self._owner_alive(r["runner_pid"], r["runner_identity"])
+        ]
+
+    def _run_row(self, job: Job, trigger: str, scheduled_for: int, status: str, **extra: object) -> dict:
+        row = {
+            "job_id": job.id,
+            "job": job.name,
+            "trigger": trigger,
+            "scheduled_for": scheduled_for,
+            "status": status,
+            "runner_pid": self.pid,
+            "runner_identity": self.identity,
+        }
+        row.update(extra)
+        return row
+
+    def claim(self, now: datetime) -> tuple[list[Claim], list[int]]:
+        """Claim everything due at ``now``. Returns the claims and every row id created."""
+        now_s = int(now.timestamp())
+        now_f = now.timestamp()
+        claims: list[Claim] = []
+        created: list[int] = []
+        replace: list[tuple[int, int | None, str | None, str]] = []
+        with self.store.write():
+            orphans = self._recover(now_f)
+            for job in self.store.due_jobs(now_s):
+                decision = decide(job, job_schedule(job), now)
+                if decision.missed_count:
+                    more = "+" if decision.missed_capped else ""
+                    reason = (
+                        f"{decision.missed_count}{more} occurrence(s) missed from "
+                        f"{iso(decision.missed_first)} to {iso(decision.missed_last)} "
+                        f"(runner not running or late; catch-up {job.catch_up}, grace {sched.format_duration(job.grace)})"
+                    )
+                    created.append(
+                        self._insert_unique(
+                            self._run_row(
+                                job,
+                                "schedule",
+                                decision.missed_last,
+                                "missed",
+                                reason=reason,
+                                missed_count=decision.missed_count,
+                                missed_first=decision.missed_first,
+                                missed_last=decision.missed_last,
+                                finished_at=now_f,
+                            )
+                        )
+                    )
+                runs: list[tuple[int, int]] = []
+                if decision.run:
+                    busy = self._alive_running(job.id)
+                    for occurrence in decision.run:
+                        if busy and job.overlap == "skip":
+                            ids = ", ".join(f"#{r['id']}" for r in busy)
+                            run_id = self._insert_unique(
+                                self._run_row(
+                                    job,
+                                    "schedule",
+                                    occurrence,
+                                    "skipped",
+                                    reason=f"previous run {ids} still running (overlap skip)",
+                                    finished_at=now_f,
+                                )
+                            )
+                            created.append(run_id)
+                            continue
+                        run_id = self._insert_unique(
+                            self._run_row(job, "schedule", occurrence, "running", started_at=None)
+                        )
+                        if run_id < 0:
+                            continue
+                        if busy and job.overlap == "replace":
+                            for r in busy:
+                                replace.append((r["id"], r["pid"], r["pid_identity"], f"replaced by run #{run_id}"))
+                                self._mark_replaced(r["id"], run_id, now_f)
+                            busy = []
+                        runs.append((run_id, occurrence))
+                        created.append(run_id)
+                self.store.update_job(job.id, {"next_run_at": decision.next_run_at})
+                if runs:
+                    claims.append(Claim(job, runs))
+            self.store.set_state("last_tick", iso(now, millis=True) or "")
+        for pid, identity in orphans:
+            process.kill_group(pid, identity, self.kill_grace)
+        for run_id, pid, identity, reason in replace:
+            self._terminate_run(run_id, pid, identity, reason)
+        return claims, [i for i in created if i >= 0]
+
+    def _insert_unique(self, row: dict) -> int:
+        try:
+            return self.store.insert_run(row)
+        except sqlite3.IntegrityError:
+            return -1  # this occurrence was already claimed: never run it twice
+
+    def _mark_replaced(self, run_id: int, by: int, now: float) -> None:
+        self.store.update_run(
+            run_id,
+            {"status": "interrupted", "reason": f"replaced by run #{by}", "finished_at": now},
+        )
+
+    def _terminate_run(self, run_id: int, pid: int | None, identity: str | None, reason: str) -> None:
+        with self._lock:
+            running = self._active.get(run_id)
+            if running is not None:
+                self._reasons[run_id] = reason
+        if running is not None:
+            running.terminate(self.kill_grace)
+        elif pid is not None:
+            threading.Thread(
+                target=process.kill_group, args=(pid, identity, self.kill_grace), daemon=True
+            ).start()
+
+    def plan(self, now: datetime) -> list[Occurrence]:
+        """What a tick at ``now`` would do, without changing anything (``--dry-run``)."""
+        planned: list[Occurrence] = []
+        with self.store.read():
+            for job in self.store.due_jobs(int(now.timestamp())):
+                decision = decide(job, job_schedule(job), now)
+                if decision.missed_count:
+                    planned.append(
+                        Occurrence(
+                            job.name,
+                            _dt(decision.missed_last or 0),
+                            "missed",
+                            f"{decision.missed_count} occurrence(s) from {iso(decision.missed_first)}",
+                        )
+                    )
+                busy = self._alive_running(job.id) if decision.run else []
+                for occurrence in decision.run:
+                    action = "run"
+                    detail = ""
+                    if busy and job.overlap == "skip":
+                        action, detail = "skip", "previous run still running"
+                    elif busy and job.overlap == "replace":
+                        action, detail = "replace", "previous run would be terminated"
+                    planned.append(Occurrence(job.name, _dt(occurrence), action, detail))
+        return planned
+
+    # -- phase 2: execute ------------------------------------------------------
+
+    def _spec(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> process.ProcessSpec:
+        env = dict(os.environ)
+        env.pop(CONTEXT_ENV, None)
+        env.update(
+            {
+                "SCHEDCLI_JOB": job.name,
+                "SCHEDCLI_RUN_ID": str(run_id),
+                "SCHEDCLI_SCHEDULED_FOR": iso(scheduled_for) or "",
+                "SCHEDCLI_TRIGGER": trigger,
+                "SCHEDCLI_ATTEMPT": str(attempt),
+                "SCHEDCLI_DB": str(self.store.path),
+            }
+        )
+        if job.collector:
+            argv = [sys.executable, "-m", "schedcli.collector_host", job.collector]
+            env[CONTEXT_ENV] = json.dumps(
+                {
+                    "job": job.name,
+                    "run_id": run_id,
+                    "scheduled_for": iso(scheduled_for),
+                    "trigger": trigger,
+                    "attempt": attempt,
+                    "params": job.params,
+                }
+            )
+        else:
+            command = job.command or []
+            argv = ["/bin/sh", "-c", command[0]] if len(command) == 1 else list(command)
+        env.update(job.env)
+        cwd = job.cwd or env.get("HOME") or os.path.expanduser("~")
+        return process.ProcessSpec(
+            argv=argv,
+            env=env,
+            cwd=cwd,
+            timeout=job.timeout,
+            kill_grace=self.kill_grace,
+            output_cap=self.output_cap,
+        )
+
+    def _status(self, job: Job, run_id: int, outcome: process.Outcome) -> tuple[str, str | None]:
+        if outcome.error:
+            return "error", outcome.error
+        if outcome.terminated:
+            with self._lock:
+                reason = self._reasons.pop(run_id, None)
+            return "interrupted", reason or "terminated"
+        if outcome.timed_out:
+            return "timeout", f"timed out after {sched.format_duration(job.timeout or 0)}; process group killed"
+        if outcome.exit_code == 0:
+            return "success", None
+        if job.collector and outcome.exit_code == WARNING_EXIT_CODE:
+            return "warning", "collector signalled a warning"
+        if outcome.signal is not None:
+            try:
+                name = signal.Signals(outcome.signal).name
+            except ValueError:
+                name = str(outcome.signal)
+            return "error", f"killed by {name}"
+        return "error", f"exit code {outcome.exit_code}"
+
+    def run_one(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int = 1) -> Run:
+        """Run one claimed occurrence (and its retries) to the end; return its last run."""
+        while True:
+            if self.stop.is_set():
+                self._finish(run_id, "interrupted", "runner stopped before the run started", None, None)
+                return self.store.get_run(run_id)
+            spec = self._spec(job, run_id, scheduled_for, trigger, attempt)
+            running = process.start(spec)
+            started = self.clock.now().timestamp()
+            with self._lock:
+                self._active[run_id] = running
+            try:
+                with self.store.write():
+                    self.store.update_run(
+                        run_id,
+                        {"pid": running.pid, "pid_identity": running.identity, "started_at": started},
+                    )
+                if self.stop.is_set():
+                    self._reasons[run_id] = "runner stopped (signal)"
+                    running.terminate(self.kill_grace)
+                outcome = running.wait()
+            finally:
+                with self._lock:
+                    self._active.pop(run_id, None)
+            status, reason = self._status(job, run_id, outcome)
+            finished = started + outcome.duration
+            self._finish(run_id, status, reason, outcome, finished, started)
+            run = self.store.get_run(run_id)
+            if self.on_finish is not None:
+                self.on_finish(run)
+            if status not in ("error", "timeout") or attempt > job.retries or self.stop.is_set():
+                return run
+            delay = job.retry_delay * (2 ** (attempt - 1))
+            if self.clock.sleep(delay, self.stop):
+                return run
+            attempt += 1
+            with self.store.write():
+                new_id = self._insert_unique(
+                    self._run_row(
+                        job, trigger, scheduled_for, "running", attempt=attempt,
+                        reason=f"retry {attempt - 1} of {job.retries} after run #{run_id}",
+                    )
+                )
+            if new_id < 0:
+                return run
+            run_id = new_id
+
+    def _finish(
+        self,
+        run_id: int,
+        status: str,
+        reason: str | None,
+        outcome: process.Outcome | None,
+        finished: float | None,
+        started: float | None = None,
+    ) -> None:
+        fields: dict[str, object] = {"status": status, "finished_at": finished or self.clock.now().timestamp()}
+        if reason is not None:
+            fields["reason"] = reason
+        if outcome is not None:
+            fields["exit_code"] = outcome.exit_code
+            fields["duration_s"] = round(outcome.duration, 6)
+        with self.store.write():
+            # Only a run still marked running is ours to finish: a run that another
+            # runner replaced or recovered keeps the status it was given.
+            self.store.finish_run(run_id, fields)
+            if outcome is not None:
+                output = outcome.output
+                if outcome.error and not output:
+                    output = (outcome.error + "\n").encode()
+                self.store.save_output(run_id, output, outcome.truncated, outcome.total_bytes)
+
+    def execute(self, claims: list[Claim]) -> list[Run]:
+        """Run claimed occurrences, up to ``max_parallel`` at once; wait for all of them."""
+        if not claims:
+            return []
+        results: list[Run] = []
+        with ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="schedcli-run") as pool:
+            futures: set[Future] = {pool.submit(self._run_claim, c) for c in claims}
+            terminated = False
+            while futures:
+                done, futures = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+                for f in done:
+                    results.extend(f.result())
+                if self.stop.is_set() and not terminated:
+                    self.terminate_all("runner stopped (signal)")
+                    terminated = True
+        return results
+
+    def _run_claim(self, claim: Claim) -> list[Run]:
+        out = []
+        for run_id, scheduled_for in claim.runs:
+            out.append(self.run_one(claim.job, run_id, scheduled_for, claim.trigger))
+        return out
+
+    def terminate_all(self, reason: str) -> None:
+        with self._lock:
+            active = list(self._active.items())
+            for run_id, _ in active:
+                self._reasons[run_id] = reason
+        for _, running in active:
+            running.terminate(self.kill_grace)
+
+    def active_count(self) -> int:
+        with self._lock:
+            return len(self._active)
+
+    # -- entry points ----------------------------------------------------------
+
+    def tick(self, now: datetime | None = None, *, dry_run: bool = False) -> TickResult:
+        """One ``run-due``: claim what is due at ``now``, run it, wait for it."""
+        now = now or self.clock.now()
+        result = TickResult(now=now)
+        if dry_run:
+            result.planned = self.plan(now)
+            return result
+        claims, created = self.claim(now)
+        result.run_ids = created
+        self.execute(claims)
+        result.runs = self.store.runs_by_ids(created, with_retries=True)
+        result.stopped = self.stop.is_set()
+        return result
+
+    def run_now(self, name: str, *, force: bool = False, now: datetime | None = None) -> Run:
+        """``schedcli run NAME``: one manual run, in the foreground."""
+        now = now or self.clock.now()
+        replace: list[tuple[int, int | None, str | None, str]] = []
+        with self.store.write():
+            job = self.store.get_job(name)
+            busy = self._alive_running(job.id)
+            if busy and not force and job.overlap != "allow":
+                if job.overlap == "skip":
+                    ids = ", ".join(f"#{r['id']}" for r in busy)
+                    raise Overlap(
+                        f"job {name!r} is already running (run {ids}); use --force to run it anyway"
+                    )
+            run_id = self.store.insert_run(
+                self._run_row(job, "manual", int(now.timestamp()), "running")
+            )
+            if busy and job.overlap == "replace" and not force:
+                for r in busy:
+                    replace.append((r["id"], r["pid"], r["pid_identity"], f"replaced by run #{run_id}"))
+                    self._mark_replaced(r["id"], run_id, now.timestamp())
+        for rid, pid, identity, reason in replace:
+            self._terminate_run(rid, pid, identity, reason)
+        result: list[Run] = []
+
+        def target() -> None:
+            result.append(self.run_one(job, run_id, int(now.timestamp()), "manual"))
+
+        worker = threading.Thread(target=target, name="schedcli-manual")
+        worker.start()
+        terminated = False
+        while worker.is_alive():
+            worker.join(0.2)
+            if self.stop.is_set() and not terminated:
+                self.terminate_all("runner stopped (signal)")
+                terminated = True
+        if not result:  # pragma: no cover - the worker raised
+            return self.store.get_run(run_id)
+        return result[0]
+
+    def watch(self, *, poll: float = 1.0, heartbeat_every: float = 30.0) -> None:
+        """Tick until :attr:`stop` is set; sleep until the next due time in between."""
+        runner_id = self._register_runner("watch")
+        pool = ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="schedcli-run")
+        futures: set[Future] = set()
+        last_beat = self.clock.monotonic()
+        try:
+            while not self.stop.is_set():
+                now = self.clock.now()
+                claims, _ = self.claim(now)
+                for c in claims:
+                    futures.add(pool.submit(self._run_claim, c))
+                futures = {f for f in futures if not f.done()}
+                version = self.store.data_version()
+                while not self.stop.is_set():
+                    nxt = self.store.next_due_at()
+                    now = self.clock.now()
+                    if nxt is not None and nxt <= now.timestamp():
+                        break
+                    wait_for = poll if nxt is None else min(poll, nxt - now.timestamp())
+                    if self.clock.sleep(max(wait_for, 0.0), self.stop):
+                        break
+                    if self.clock.monotonic() - last_beat >= heartbeat_every:
+                        self._heartbeat(runner_id)
+                        last_beat = self.clock.monotonic()
+                    if self.store.data_version() != version:
+                        break  # another process changed something: look again
+        finally:
+            if self.active_count():
+                self.terminate_all("runner stopped (signal)")
+            pool.shutdown(wait=True)
+            self._unregister_runner(runner_id)
+
+    def _register_runner(self, kind: str) -> int:
+        with self.store.write():
+            return self.store.register_runner(kind, self.pid, self.identity, self.clock.now().timestamp())
+
+    def _heartbeat(self, runner_id: int) -> None:
+        with self.store.write():
+            self.store.runner_heartbeat(runner_id, self.clock.now().timestamp())
+
+    def _unregister_runner(self, runner_id: int) -> None:
+        with self.store.write():
+            self.store.runner_stopped(runner_id, self.clock.now().timestamp())
+
+def upcoming(schedule: sched.Schedule, after: datetime, count: int) -> list[datetime]:
+    """The next ``count`` fire instants after ``after``."""
+    out: list[datetime] = []
+    for when in schedule.iter_after(after):
+        out.append(when)
+        if len(out) >= count:
+            break
+    return out
+

@@ -1,0 +1,106 @@
+"""Schema migrations, applied in order through sqlite-utils ``Migrations``.
+
+Never edit a migration that has been released: add a new one.
+Times are stored as Unix epoch seconds (UTC): INTEGER for schedule instants,
+REAL for measured start and end times.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("schedcli")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('cron', 'every', 'at')),
+            expr TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            anchor INTEGER NOT NULL,
+            command TEXT,
+            collector TEXT,
+            params TEXT NOT NULL DEFAULT '{}',
+            env TEXT NOT NULL DEFAULT '{}',
+            cwd TEXT,
+            timeout REAL,
+            overlap TEXT NOT NULL DEFAULT 'skip',
+            grace INTEGER NOT NULL DEFAULT 3600,
+            catch_up TEXT NOT NULL DEFAULT 'latest',
+            retries INTEGER NOT NULL DEFAULT 0,
+            retry_delay INTEGER NOT NULL DEFAULT 60,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            description TEXT,
+            next_run_at INTEGER,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            CHECK ((command IS NULL) <> (collector IS NULL))
+        )
+        """
+    )
+    db.execute("CREATE INDEX jobs_due ON jobs (next_run_at) WHERE enabled = 1")
+    db.execute(
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            job TEXT NOT NULL,
+            trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual')),
+            scheduled_for INTEGER NOT NULL,
+            attempt INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL CHECK (status IN (
+                'running', 'success', 'warning', 'error', 'timeout',
+                'skipped', 'missed', 'interrupted')),
+            reason TEXT,
+            started_at REAL,
+            finished_at REAL,
+            duration_s REAL,
+            exit_code INTEGER,
+            pid INTEGER,
+            pid_identity TEXT,
+            runner_pid INTEGER,
+            runner_identity TEXT,
+            missed_count INTEGER,
+            missed_first INTEGER,
+            missed_last INTEGER
+        )
+        """
+    )
+    # Exactly once: one row per (job, scheduled occurrence, attempt) for scheduled runs.
+    db.execute(
+        "CREATE UNIQUE INDEX runs_occurrence ON runs (job_id, scheduled_for, attempt) "
+        "WHERE trigger = 'schedule'"
+    )
+    db.execute("CREATE INDEX runs_job ON runs (job_id, id)")
+    db.execute("CREATE INDEX runs_status ON runs (status, id)")
+    db.execute("CREATE INDEX runs_running ON runs (job_id) WHERE status = 'running'")
+    db.execute(
+        """
+        CREATE TABLE run_output (
+            run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+            output BLOB NOT NULL,
+            truncated INTEGER NOT NULL DEFAULT 0,
+            total_bytes INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE runners (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            identity TEXT,
+            started_at REAL NOT NULL,
+            heartbeat_at REAL NOT NULL,
+            stopped_at REAL
+        )
+        """
+    )
+    db.execute("CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT)")
