@@ -97,6 +97,11 @@ class State:
             self._store = Store(self.db_path)
         return self._store
 
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
 
 def _state(ctx: typer.Context) -> State:
     return ctx.find_root().obj
@@ -124,6 +129,7 @@ def main_callback(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
     ctx.obj = State(db)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # -- option helpers --------------------------------------------------------------

@@ -1,0 +1,937 @@
+"""Run one job as a child process, and recognise or clean up processes of crashed runners.
+
+This module never prints and imports only the standard library.
+
+Running a job
+-------------
+:func:`start` executes ``spec.argv`` directly (no shell is added here) in a new
+session, so the child is the leader of its own session and process group and
+``Running.pid`` is also the process group id (and session id).  stdin is
+``/dev/null``; stdout and stderr share one pipe, so the captured output is the
+two streams interleaved in the order they were written.  Signal dispositions
+the runner ignores (and signals blocked in the starting thread) are reset to
+their defaults in the child, so a job always starts with a clean slate.
+
+Three daemon threads look after each job:
+
+* the *reader* drains the pipe continuously (a job writing gigabytes never
+  blocks) and keeps only the first ``cap // 2`` bytes and a rolling tail of the
+  last ``cap - cap // 2`` bytes, so memory stays ``O(output_cap)``;
+* the *watcher* blocks in ``waitid(WNOWAIT)`` until the child exits, *without*
+  reaping it: while the child is an unreaped zombie its pid cannot be reused,
+  so signalling its process group can never hit an unrelated process;
+* the *supervisor* enforces ``spec.timeout`` and :meth:`Running.terminate`
+  (SIGTERM, then SIGKILL after the grace period), cleans up what the job left
+  behind, reaps the child and builds the :class:`Outcome`.
+
+The timeout runs from :func:`start`, whether or not anybody is blocked in
+:meth:`Running.wait`.
+
+A job's background processes do not outlive the job
+---------------------------------------------------
+When the child exits while other processes of its job remain (for example
+``sleep 1000 &`` in a shell script, which would otherwise keep the output pipe
+open forever), they receive SIGTERM and, if any remain after ``kill_grace``,
+SIGKILL.  "The job" is every process in the child's process group *and* every
+process of its session that moved to another process group (``setpgid``, as
+``timeout(1)`` does).  Only a process that starts a new session of its own
+(``setsid``, a classic double-forking daemon) escapes; if it keeps the output
+pipe open, the reader stops waiting for end-of-file shortly after the job is
+gone, and whatever that process writes afterwards is not captured.
+
+Orphans of a crashed runner
+---------------------------
+A runner records ``Running.pid`` and ``Running.identity``.  After a crash,
+:func:`is_alive` tells whether that exact process still exists (a pid reused by
+an unrelated process does not match the identity) and :func:`kill_group`
+terminates the job it leads.  The identity is
+``"<boot_id>:<starttime>"`` from ``/proc``, so it cannot match after a reboot.
+
+Zombies (exited processes whose parent has not collected them yet) count as
+gone everywhere in this module: they cannot run, hold no files, and ignore all
+signals.  This matters in containers whose init does not reap orphans.
+"""
+
+from __future__ import annotations
+
+import collections
+import errno
+import math
+import os
+import select
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+
+__all__ = [
+    "DEFAULT_KILL_GRACE",
+    "DEFAULT_OUTPUT_CAP",
+    "Outcome",
+    "ProcessSpec",
+    "Running",
+    "group_alive",
+    "is_alive",
+    "kill_group",
+    "process_identity",
+    "start",
+]
+
+DEFAULT_OUTPUT_CAP = 1024 * 1024  # bytes kept of a run's combined output
+DEFAULT_KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+
+_OMITTED_MARKER = b"\n[... schedcli: %d bytes omitted ...]\n"
+
+_READ_CHUNK = 64 * 1024  # bytes per read from the output pipe
+_FINAL_DRAIN_READS = 16  # reads (of _READ_CHUNK) when the reader is told to stop
+_READER_EOF_TIMEOUT = 0.5  # s to wait for end-of-file once the whole job is gone
+_READER_STOP_TIMEOUT = 1.0  # s to wait for the reader after telling it to stop
+_KILL_CONFIRM_TIMEOUT = 1.0  # s to wait for processes to vanish after SIGKILL
+_POLL_MIN = 0.01  # s, first interval when polling /proc for remaining processes
+_POLL_MAX = 0.1  # s, longest interval when polling /proc
+_MAX_WAIT = 60.0  # s, longest single condition wait (keeps waits below TIMEOUT_MAX)
+
+# Signals the interpreter ignores that subprocess' restore_signals=True already
+# resets in the child; any *other* ignored signal needs a preexec_fn.
+_RESTORED_BY_SUBPROCESS = frozenset(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
+)
+_UNCATCHABLE = frozenset({signal.SIGKILL, signal.SIGSTOP})
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """What to run.
+
+    ``argv`` is exec'd directly; a bare name is looked up in the ``PATH`` of
+    ``env`` (``os.defpath`` when ``env`` has no ``PATH``).  ``env`` is the
+    complete environment of the child: nothing is inherited from the runner.
+    ``argv`` and ``env`` are copied, so later changes by the caller have no
+    effect.  Invalid values raise ``TypeError`` / ``ValueError``.
+    """
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str | None = None
+    timeout: float | None = None
+    kill_grace: float = DEFAULT_KILL_GRACE
+    output_cap: int = DEFAULT_OUTPUT_CAP
+
+    def __post_init__(self) -> None:
+        argv = self.argv
+        if isinstance(argv, (str, bytes)) or not isinstance(argv, (list, tuple)):
+            raise TypeError("argv must be a list of strings")
+        if not argv:
+            raise ValueError("argv must not be empty")
+        for arg in argv:
+            if not isinstance(arg, str):
+                raise TypeError(f"argv items must be strings, not {type(arg).__name__}")
+            if "\0" in arg:
+                raise ValueError("argv items must not contain NUL characters")
+        if not argv[0]:
+            raise ValueError("argv[0] must not be empty")
+        object.__setattr__(self, "argv", list(argv))
+
+        if not isinstance(self.env, dict):
+            raise TypeError("env must be a dict of strings")
+        for key, value in self.env.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError("env keys and values must be strings")
+            if not key or "=" in key or "\0" in key:
+                raise ValueError(f"invalid environment variable name: {key!r}")
+            if "\0" in value:
+                raise ValueError(f"environment variable {key} contains a NUL character")
+        object.__setattr__(self, "env", dict(self.env))
+
+        if self.cwd is not None:
+            cwd = os.fspath(self.cwd)
+            if not isinstance(cwd, str):
+                raise TypeError("cwd must be a string or None")
+            if not cwd or "\0" in cwd:
+                raise ValueError("cwd must be a non-empty path without NUL characters")
+            object.__setattr__(self, "cwd", cwd)
+
+        if self.timeout is not None:
+            _check_seconds("timeout", self.timeout, allow_zero=False)
+        _check_seconds("kill_grace", self.kill_grace, allow_zero=True)
+        if isinstance(self.output_cap, bool) or not isinstance(self.output_cap, int):
+            raise TypeError("output_cap must be an int")
+        if self.output_cap < 0:
+            raise ValueError("output_cap must not be negative")
+
+
+@dataclass
+class Outcome:
+    """How a run ended.
+
+    ``timed_out`` and ``terminated`` record what *caused* the termination, so at
+    most one of them is true: whichever of the timeout and :meth:`Running.terminate`
+    came first while the child was still running.  Both are false for a child
+    that exited on its own, even if leftover background processes had to be
+    killed afterwards.
+    """
+
+    exit_code: int | None
+    signal: int | None
+    timed_out: bool
+    terminated: bool
+    output: bytes
+    truncated: bool
+    total_bytes: int
+    duration: float
+    error: str | None = None
+
+
+def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be a {bound} finite number of seconds, not {value!r}")
+
+
+# ------------------------------------------------------------------ output buffer
+
+
+class _OutputBuffer:
+    """Keeps the first ``cap // 2`` and the last ``cap - cap // 2`` bytes fed to it.
+
+    Memory is bounded by ``cap`` plus one fed chunk, however much is fed.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self._head_cap = cap // 2
+        self._tail_cap = cap - self._head_cap
+        self._head = bytearray()
+        self._tail: collections.deque[bytes] = collections.deque()
+        self._tail_len = 0
+        self._total = 0
+        self._lock = threading.Lock()
+
+    def feed(self, data: bytes) -> None:
+        with self._lock:
+            self._total += len(data)
+            room = self._head_cap - len(self._head)
+            if room > 0:
+                self._head += data[:room]
+                data = data[room:]
+            if not data or self._tail_cap == 0:
+                return
+            if len(data) >= self._tail_cap:
+                self._tail.clear()
+                self._tail.append(data[len(data) - self._tail_cap :])
+                self._tail_len = self._tail_cap
+                return
+            self._tail.append(data)
+            self._tail_len += len(data)
+            # Drop whole chunks that lie entirely before the last tail_cap bytes.
+            while self._tail_len - len(self._tail[0]) >= self._tail_cap:
+                self._tail_len -= len(self._tail.popleft())
+
+    def result(self) -> tuple[bytes, bool, int]:
+        """Return ``(output, truncated, total_bytes)``."""
+        with self._lock:
+            tail = b"".join(self._tail)
+            if len(tail) > self._tail_cap:
+                tail = tail[len(tail) - self._tail_cap :]
+            head = bytes(self._head)
+            omitted = self._total - len(head) - len(tail)
+            if omitted > 0:
+                return head + _OMITTED_MARKER % omitted + tail, True, self._total
+            return head + tail, False, self._total
+
+
+def _read_output(fd: int, wake_fd: int, buf: _OutputBuffer) -> None:
+    """Reader thread: drain ``fd`` into ``buf`` until EOF or until ``wake_fd`` is readable."""
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.register(wake_fd, select.POLLIN)
+        while True:
+            ready = {ready_fd for ready_fd, _ in poller.poll()}
+            if wake_fd in ready:
+                # Told to stop (something outside the job still holds the pipe):
+                # take what is already buffered, without blocking, then quit.
+                os.set_blocking(fd, False)
+                for _ in range(_FINAL_DRAIN_READS):
+                    try:
+                        data = os.read(fd, _READ_CHUNK)
+                    except BlockingIOError:
+                        break
+                    if not data:
+                        break
+                    buf.feed(data)
+                return
+            if fd in ready:
+                data = os.read(fd, _READ_CHUNK)
+                if not data:
+                    return
+                buf.feed(data)
+    except OSError:
+        return  # nothing sensible to do in a thread; the output kept so far stands
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------------- /proc
+
+
+_boot_id: str | None = None
+
+
+def _get_boot_id() -> str | None:
+    global _boot_id
+    if _boot_id is None:
+        try:
+            with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+                value = f.read().strip()
+        except (OSError, ValueError):
+            return None
+        if not value:
+            return None
+        _boot_id = value
+    return _boot_id
+
+
+def _read_stat(pid: int) -> tuple[str, int, int, int] | None:
+    """``(state, pgrp, session, starttime)`` from ``/proc/<pid>/stat``, or None."""
+    try:
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    # "pid (comm) state ppid pgrp session tty_nr ..." where comm may contain
+    # spaces and parentheses: the fields resume after the LAST ')'.
+    close = data.rfind(b")")
+    if close < 0:
+        return None
+    fields = data[close + 1 :].split()
+    # fields[0] is field 3 (state), so field N is fields[N - 3].
+    if len(fields) < 20:
+        return None
+    try:
+        return fields[0].decode("ascii"), int(fields[2]), int(fields[3]), int(fields[19])
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _is_dead_state(state: str) -> bool:
+    return state in ("Z", "X", "x")
+
+
+def _job_members(pgid: int) -> list[tuple[int, int]] | None:
+    """Live (non-zombie) processes in process group ``pgid`` or session ``pgid``.
+
+    Returns ``(pid, pgrp)`` pairs, or None when ``/proc`` cannot be listed.
+    """
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    members = []
+    for name in names:
+        if not name.isdigit():
+            continue
+        pid = int(name)
+        stat = _read_stat(pid)
+        if stat is None:
+            continue
+        state, pgrp, session, _ = stat
+        if (pgrp == pgid or session == pgid) and not _is_dead_state(state):
+            members.append((pid, pgrp))
+    return members
+
+
+def _valid_pid(pid: object) -> bool:
+    # pid 0 and 1 are never ours, and os.killpg(0 or 1, ...) would signal our own
+    # process group or every process we may signal.
+    return isinstance(pid, int) and not isinstance(pid, bool) and pid > 1
+
+
+def process_identity(pid: int) -> str | None:
+    """A token identifying this exact process instance: ``"<boot_id>:<starttime>"``.
+
+    ``starttime`` is field 22 of ``/proc/<pid>/stat`` (clock ticks after boot at
+    which the process started), which together with the boot id cannot repeat
+    for a reused pid.  None if the process does not exist, is a zombie, or
+    ``/proc`` cannot be read.
+    """
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return None
+    stat = _read_stat(pid)
+    if stat is None or _is_dead_state(stat[0]):
+        return None
+    boot_id = _get_boot_id()
+    if boot_id is None:
+        return None
+    return f"{boot_id}:{stat[3]}"
+
+
+def is_alive(pid: int, identity: str | None) -> bool:
+    """True only if process ``pid`` exists (not a zombie) and is the instance ``identity``.
+
+    A pid reused by an unrelated process is not alive.  With ``identity=None``
+    nothing can be proven, so the answer is False.
+    """
+    if identity is None:
+        return False
+    return process_identity(pid) == identity
+
+
+def group_alive(pgid: int) -> bool:
+    """True if any live process remains in process group ``pgid``.
+
+    Uses ``os.killpg(pgid, 0)``; EPERM (the group exists but we may not signal
+    it) counts as alive.  Zombie members do not count (checked through
+    ``/proc`` when the group exists).  ``pgid`` below 2 is never a job's group:
+    False.
+    """
+    if not _valid_pid(pgid):
+        return False
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    members = _job_members(pgid)
+    if members is None:
+        return True
+    return any(pgrp == pgid for _, pgrp in members)
+
+
+def _job_alive(pgid: int) -> bool:
+    """Any live process left in group ``pgid`` or in session ``pgid``."""
+    members = _job_members(pgid)
+    if members is not None:
+        return bool(members)
+    try:  # no /proc: fall back on the group (zombies then count as alive)
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _signal_member(pid: int, pgid: int, sig: int) -> bool:
+    """Send ``sig`` to ``pid`` if it is (still) a live member of job ``pgid``.
+
+    With a pidfd the check and the signal refer to the same process even if
+    ``pid`` is reused in between.
+    """
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return False
+    except (OSError, AttributeError):
+        pidfd = None  # no pidfd support (old kernel, seccomp): best effort
+    try:
+        stat = _read_stat(pid)
+        if stat is None or _is_dead_state(stat[0]) or pgid not in (stat[1], stat[2]):
+            return False
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, sig)
+        else:
+            os.kill(pid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _signal_job(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to process group ``pgid`` and to the rest of session ``pgid``.
+
+    Returns True if anything was signalled.
+    """
+    sent = False
+    try:
+        os.killpg(pgid, sig)
+        sent = True
+    except (ProcessLookupError, PermissionError):
+        pass
+    for pid, pgrp in _job_members(pgid) or ():
+        if pgrp != pgid and _signal_member(pid, pgid, sig):
+            sent = True
+    return sent
+
+
+def _term_job(pgid: int) -> bool:
+    # SIGCONT after SIGTERM so that a stopped process can act on the SIGTERM.
+    sent = _signal_job(pgid, signal.SIGTERM)
+    _signal_job(pgid, signal.SIGCONT)
+    return sent
+
+
+def _poll_until_gone(pgid: int, deadline: float, resend: int | None = None) -> bool:
+    """Poll ``/proc`` until job ``pgid`` is gone or ``deadline``; True if gone.
+
+    With ``resend``, that signal is sent again on every round (catches processes
+    forked while the previous one was being delivered).
+    """
+    interval = _POLL_MIN
+    while True:
+        if not _job_alive(pgid):
+            return True
+        now = time.monotonic()
+        if now >= deadline:
+            return False
+        if resend is not None:
+            _signal_job(pgid, resend)
+        time.sleep(min(interval, deadline - now))
+        interval = min(interval * 2, _POLL_MAX)
+
+
+def kill_group(pgid: int, identity: str | None, grace: float = DEFAULT_KILL_GRACE) -> bool:
+    """Terminate the job led by ``pgid``, for cleaning up after a crashed runner.
+
+    Only if :func:`is_alive` ``(pgid, identity)``, i.e. the group leader is still
+    the very process that was started: SIGTERM to its process group (and to the
+    rest of its session), wait up to ``grace`` seconds for all of it to be gone,
+    then SIGKILL whatever remains and wait up to a further second for it to
+    vanish.  The leader is not our child, so this polls ``/proc`` instead of
+    reaping.  Returns True if it signalled anything (False when the identity
+    does not match: nothing is touched).
+
+    There is an unavoidable, vanishingly small race: the leader could exit and
+    its pid be reused as a new process group between the identity check and the
+    first signal.
+    """
+    _check_seconds("grace", grace, allow_zero=True)
+    if not _valid_pid(pgid) or not is_alive(pgid, identity):
+        return False
+    sent = _term_job(pgid)
+    if not sent:
+        return False
+    if _poll_until_gone(pgid, time.monotonic() + grace):
+        return True
+    _signal_job(pgid, signal.SIGKILL)
+    _poll_until_gone(pgid, time.monotonic() + _KILL_CONFIRM_TIMEOUT, resend=signal.SIGKILL)
+    return True
+
+
+# --------------------------------------------------------------------- running
+
+
+def _child_signal_reset():  # type: ignore[no-untyped-def]
+    """A preexec_fn resetting inherited signal state in the child, or None if not needed.
+
+    exec() resets caught signals by itself, but ignored signals and the blocked
+    signal mask survive it.  A preexec_fn forces fork() instead of vfork(), so
+    it is only used when the runner actually ignores or blocks something.
+    """
+    ignored = []
+    for sig in signal.valid_signals():
+        if sig in _UNCATCHABLE or sig in _RESTORED_BY_SUBPROCESS:
+            continue
+        try:
+            if signal.getsignal(sig) == signal.SIG_IGN:
+                ignored.append(sig)
+        except (OSError, ValueError):
+            continue
+    blocked = bool(signal.pthread_sigmask(signal.SIG_BLOCK, ()))
+    if not ignored and not blocked:
+        return None
+    to_reset = tuple(ignored)
+
+    def reset() -> None:  # runs in the child between fork and exec
+        for sig in to_reset:
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, ())
+
+    return reset
+
+
+def _describe_start_error(exc: BaseException, spec: ProcessSpec) -> tuple[str, int]:
+    """``(message, exit_code)`` for a failed start, following shell conventions."""
+    cmd = spec.argv[0]
+    if not isinstance(exc, OSError):
+        return f"cannot start {cmd}: {exc}", 126
+    err = exc.errno
+    if spec.cwd is not None and exc.filename == spec.cwd:  # chdir() failed
+        if err == errno.ENOENT:
+            return f"no such directory: {spec.cwd}", 126
+        if err == errno.ENOTDIR:
+            return f"not a directory: {spec.cwd}", 126
+        if err == errno.EACCES:
+            return f"permission denied: {spec.cwd}", 126
+        return f"cannot change to directory {spec.cwd}: {exc.strerror}", 126
+    if err in (errno.ENOENT, errno.ENOTDIR):
+        if _command_file_exists(cmd, spec):
+            # The file is there, so exec() could not find its #! interpreter.
+            return f"bad interpreter: {cmd}: {exc.strerror}", 126
+        return f"command not found: {cmd}", 127
+    if err == errno.EACCES:
+        return f"permission denied: {cmd}", 126
+    if err == errno.ENOEXEC:
+        return f"exec format error: {cmd}", 126
+    return f"cannot run {cmd}: {exc.strerror or exc}", 126
+
+
+def _command_file_exists(cmd: str, spec: ProcessSpec) -> bool:
+    base = spec.cwd if spec.cwd is not None else os.getcwd()
+    if "/" in cmd:
+        candidates = [os.path.join(base, cmd)]
+    else:
+        candidates = [os.path.join(base, d, cmd) for d in os.get_exec_path(spec.env)]
+    return any(os.path.isfile(path) for path in candidates)
+
+
+def _min(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+class Running:
+    """A started job (or one that could not be started).
+
+    ``pid`` is the child's pid, which is also its process group and session id;
+    it is 0 when the job could not be started (then ``error`` is set,
+    ``identity`` is None and :meth:`wait` returns the error outcome at once).
+    """
+
+    pid: int
+    identity: str | None
+    spec: ProcessSpec
+    error: str | None
+
+    def __init__(self) -> None:
+        raise TypeError("use schedcli.process.start() to create a Running")
+
+    @classmethod
+    def _failed(cls, spec: ProcessSpec, message: str, exit_code: int, t0: float) -> Running:
+        self = object.__new__(cls)
+        self.spec = spec
+        self.pid = 0
+        self.identity = None
+        self.error = message
+        self._proc = None
+        self._cond = threading.Condition()
+        self._done = threading.Event()
+        self._outcome = Outcome(
+            exit_code=exit_code,
+            signal=None,
+            timed_out=False,
+            terminated=False,
+            output=b"",
+            truncated=False,
+            total_bytes=0,
+            duration=time.monotonic() - t0,
+            error=message,
+        )
+        self._done.set()
+        return self
+
+    @classmethod
+    def _started(cls, spec: ProcessSpec, proc: subprocess.Popen[bytes], fd: int, t0: float) -> Running:
+        self = object.__new__(cls)
+        self.spec = spec
+        self.pid = proc.pid
+        self.error = None
+        self._proc = proc
+        self._t0 = t0
+        self._cond = threading.Condition()
+        self._done = threading.Event()
+        self._outcome: Outcome | None = None
+        # State shared with terminate() and the watcher, guarded by _cond.
+        self._exited = False
+        self._exit_time = t0
+        self._term_kill_at: float | None = None  # SIGKILL deadline set by terminate()
+        self._terminated_first = False  # terminate() came before the timeout and the exit
+        self._timed_out = False
+
+        self.identity = process_identity(proc.pid)
+        self._buffer = _OutputBuffer(spec.output_cap)
+        self._wake_fd = -1
+        self._reader: threading.Thread | None = None
+        try:
+            self._wake_fd = os.eventfd(0, os.EFD_CLOEXEC)
+            reader = threading.Thread(
+                target=_read_output,
+                args=(fd, self._wake_fd, self._buffer),
+                name=f"schedcli-output-{proc.pid}",
+                daemon=True,
+            )
+            reader.start()
+            self._reader = reader
+            fd = -1  # the reader owns and closes it now
+            for target, role in ((self._watch_exit, "wait"), (self._supervise, "run")):
+                threading.Thread(target=target, name=f"schedcli-{role}-{proc.pid}", daemon=True).start()
+        except BaseException:
+            # The threads could not be set up (resource exhaustion): do not leave
+            # the job running unsupervised.  (If the watcher is already running,
+            # the supervisor is not, so nothing else signals or reaps.)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            proc.wait()
+            if fd >= 0:
+                os.close(fd)
+            if self._wake_fd >= 0:
+                if self._reader is not None:
+                    self._stop_reader()
+                if self._reader is None or not self._reader.is_alive():
+                    os.close(self._wake_fd)
+            raise
+        return self
+
+    # -- public API ---------------------------------------------------------
+
+    def wait(self) -> Outcome:
+        """Block until the child has exited, leftovers are cleaned up and output is collected.
+
+        The timeout (from :func:`start`) is enforced whether or not anybody
+        waits.  May be called several times and from several threads; every
+        call returns the same :class:`Outcome`.
+        """
+        self._done.wait()
+        assert self._outcome is not None
+        return self._outcome
+
+    def poll(self) -> bool:
+        """True when the run is over: :meth:`wait` would return at once."""
+        return self._done.is_set()
+
+    def terminate(self, grace: float | None = None) -> None:
+        """Stop the job: SIGTERM to its process group now, SIGKILL after ``grace`` seconds.
+
+        ``grace`` defaults to ``spec.kill_grace``.  Thread-safe, returns at once
+        (the signals are sent by the supervising thread); :meth:`wait` then
+        reports ``terminated=True`` unless the job had already exited or timed
+        out.  Calling it again can only bring the SIGKILL forward.  A no-op when
+        the run is over or never started.
+        """
+        if grace is None:
+            grace = self.spec.kill_grace
+        else:
+            _check_seconds("grace", grace, allow_zero=True)
+        if self._proc is None:
+            return
+        with self._cond:
+            if self._done.is_set():
+                return
+            if not self._exited and not self._timed_out and self._term_kill_at is None:
+                self._terminated_first = True
+            self._term_kill_at = _min(self._term_kill_at, time.monotonic() + grace)
+            self._cond.notify_all()
+
+    def __repr__(self) -> str:
+        state = "error" if self.error else ("done" if self.poll() else "running")
+        return f"<Running pid={self.pid} {state} argv={self.spec.argv!r}>"
+
+    # -- threads ------------------------------------------------------------
+
+    def _watch_exit(self) -> None:
+        """Watcher thread: wait for the child to exit without reaping it."""
+        try:
+            os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:
+            pass  # somebody else reaped it; Popen.wait() copes with that
+        except BaseException:
+            pass
+        finally:
+            with self._cond:
+                self._exit_time = time.monotonic()
+                self._exited = True
+                self._cond.notify_all()
+
+    def _supervise(self) -> None:
+        """Supervisor thread: enforce the timeout and terminate(), clean up, build the outcome."""
+        try:
+            error: str | None = None
+            try:
+                self._run_until_exit()
+                self._clean_up_leftovers()
+            except BaseException as exc:  # pragma: no cover - defensive, must never hang wait()
+                error = f"internal error while supervising pid {self.pid}: {exc!r}"
+                self._wait_exit_best_effort()
+            outcome = self._finish(error)
+        except BaseException as exc:  # pragma: no cover - defensive, must never hang wait()
+            outcome = Outcome(
+                exit_code=None,
+                signal=None,
+                timed_out=False,
+                terminated=False,
+                output=b"",
+                truncated=False,
+                total_bytes=0,
+                duration=time.monotonic() - self._t0,
+                error=f"internal error while supervising pid {self.pid}: {exc!r}",
+            )
+        with self._cond:
+            self._outcome = outcome
+            self._done.set()
+            self._cond.notify_all()
+
+    def _run_until_exit(self) -> None:
+        spec = self.spec
+        timeout_at = self._t0 + spec.timeout if spec.timeout is not None else None
+        self._kill_at: float | None = None  # SIGKILL deadline from the timeout
+        self._term_sent = False
+        self._kill_sent = False
+        while True:
+            with self._cond:
+                while True:
+                    if self._exited:
+                        return
+                    now = time.monotonic()
+                    fire_timeout = timeout_at is not None and now >= timeout_at and not self._timed_out
+                    if fire_timeout and self._term_kill_at is None:
+                        self._timed_out = True  # timeout came before any terminate()
+                    if fire_timeout:
+                        timeout_at = None
+                        self._kill_at = now + spec.kill_grace
+                    kill_at = _min(self._kill_at, self._term_kill_at)
+                    want_term = not self._term_sent and (kill_at is not None)
+                    want_kill = not self._kill_sent and kill_at is not None and now >= kill_at
+                    if want_term or want_kill:
+                        break
+                    wake = _min(timeout_at, None if self._kill_sent else kill_at)
+                    self._cond.wait(None if wake is None else min(max(wake - now, 0.0), _MAX_WAIT))
+            # Signal outside the lock: terminate() must never block on /proc scans.
+            if want_term:
+                _term_job(self.pid)
+                self._term_sent = True
+            if want_kill:
+                _signal_job(self.pid, signal.SIGKILL)
+                self._kill_sent = True
+
+    def _clean_up_leftovers(self) -> None:
+        """After the child exited (unreaped): end the rest of its job, then reap it."""
+        pgid = self.pid
+        interval = _POLL_MIN
+        give_up_at: float | None = None
+        if _job_alive(pgid):
+            if not self._term_sent:
+                _term_job(pgid)
+                self._term_sent = True
+            with self._cond:
+                if self._kill_at is None:
+                    self._kill_at = time.monotonic() + self.spec.kill_grace
+            while _job_alive(pgid):
+                now = time.monotonic()
+                with self._cond:
+                    kill_at = _min(self._kill_at, self._term_kill_at)
+                if self._kill_sent:
+                    if give_up_at is None:
+                        give_up_at = now + _KILL_CONFIRM_TIMEOUT
+                    if now >= give_up_at:
+                        break  # unkillable (e.g. stuck in the kernel): stop waiting
+                    _signal_job(pgid, signal.SIGKILL)
+                elif kill_at is not None and now >= kill_at:
+                    _signal_job(pgid, signal.SIGKILL)
+                    self._kill_sent = True
+                    continue
+                pause = interval
+                if not self._kill_sent and kill_at is not None:
+                    pause = min(pause, max(kill_at - now, 0.0))
+                with self._cond:  # terminate() may bring the SIGKILL forward
+                    self._cond.wait(pause)
+                interval = min(interval * 2, _POLL_MAX)
+        assert self._proc is not None
+        self._proc.wait()  # reap; immediate, the child has exited
+
+    def _wait_exit_best_effort(self) -> None:  # pragma: no cover - defensive
+        assert self._proc is not None
+        try:
+            if self._proc.returncode is None:
+                try:
+                    os.killpg(self.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                self._proc.wait()
+        except BaseException:
+            pass
+
+    def _stop_reader(self) -> None:
+        """Wait briefly for end-of-file, then tell the reader to stop."""
+        reader = self._reader
+        assert reader is not None
+        reader.join(_READER_EOF_TIMEOUT)
+        if reader.is_alive():
+            # A process outside the job (e.g. one that called setsid) still holds
+            # the pipe: take what is buffered and stop reading.
+            try:
+                os.eventfd_write(self._wake_fd, 1)
+            except OSError:
+                pass
+            reader.join(_READER_STOP_TIMEOUT)
+
+    def _finish(self, error: str | None) -> Outcome:
+        """Collect the output (without waiting forever for EOF) and build the Outcome."""
+        self._stop_reader()
+        assert self._reader is not None
+        if not self._reader.is_alive():
+            os.close(self._wake_fd)
+        output, truncated, total = self._buffer.result()
+        assert self._proc is not None
+        rc = self._proc.returncode
+        with self._cond:
+            timed_out, terminated = self._timed_out, self._terminated_first
+            exit_time = self._exit_time
+        return Outcome(
+            exit_code=rc if rc is not None and rc >= 0 else None,
+            signal=-rc if rc is not None and rc < 0 else None,
+            timed_out=timed_out,
+            terminated=terminated,
+            output=output,
+            truncated=truncated,
+            total_bytes=total,
+            duration=max(exit_time - self._t0, 0.0),
+            error=error,
+        )
+
+
+def start(spec: ProcessSpec) -> Running:
+    """Start ``spec`` as a child process in its own session and process group.
+
+    Never raises for a command that cannot be run (missing or non-executable
+    file, bad ``#!`` interpreter, missing or inaccessible ``cwd``, or any other
+    ``OSError`` from fork/exec): the returned :class:`Running` has ``pid == 0``
+    and its :meth:`~Running.wait` returns an :class:`Outcome` with ``error``
+    set and ``exit_code`` 127 (command not found) or 126 (anything else).
+    """
+    if not isinstance(spec, ProcessSpec):
+        raise TypeError("spec must be a ProcessSpec")
+    t0 = time.monotonic()
+    read_fd, write_fd = os.pipe()  # both close-on-exec: no other child inherits them
+    try:
+        proc = subprocess.Popen(
+            spec.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=write_fd,
+            stderr=subprocess.STDOUT,
+            env=spec.env,
+            cwd=spec.cwd,
+            close_fds=True,
+            start_new_session=True,
+            restore_signals=True,
+            preexec_fn=_child_signal_reset(),
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        os.close(read_fd)
+        os.close(write_fd)
+        message, exit_code = _describe_start_error(exc, spec)
+        return Running._failed(spec, message, exit_code, t0)
+    except BaseException:
+        os.close(read_fd)
+        os.close(write_fd)
+        raise
+    os.close(write_fd)
+    return Running._started(spec, proc, read_fd, t0)
