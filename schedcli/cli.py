@@ -619,3 +619,17 @@ def collectors(json_out: bool = JSON_OPT) -> None:
 
 def main() -> None:
     app()
+
+
+# Command groups kept in their own modules; each has register(app).
+_EXTENSIONS: tuple[str, ...] = ()
+
+
+def _register_extensions() -> None:
+    import importlib
+
+    for module in _EXTENSIONS:
+        importlib.import_module(f"{__package__}.{module}").register(app)
+
+
+_register_extensions()

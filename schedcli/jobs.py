@@ -112,7 +112,8 @@ def _target_fields(spec: JobSpec) -> dict[str, Any]:
     return {}
 
 
-def add_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
+def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
+    """Validate a new job and return the row to store (nothing is written)."""
     check_name(name)
     if spec.kind is None or spec.expr is None:
         raise UsageError("give a schedule: --cron EXPR, --every DURATION or --at WHEN")
@@ -133,6 +134,11 @@ def add_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
     fields["next_run_at"] = first_run(fields, now)
     if fields["kind"] == "at" and fields["next_run_at"] is None:
         raise InvalidSchedule(f"--at {spec.expr!r} is in the past")
+    return fields
+
+
+def add_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
+    fields = build_job(name, spec, now)
     with store.write():
         store.insert_job(fields)
     return store.get_job(name)

@@ -7,16 +7,22 @@ import subprocess
 import sys
 from collections import Counter
 
+from datetime import datetime, timezone
+
 from schedcli.db import Store
+from schedcli.jobs import add_job
+from schedcli.models import JobSpec
 
 
 def test_six_run_due_processes_fifty_due_jobs(sh, db_path, tmp_path):
     marks = tmp_path / "marks"
     marks.mkdir()
-    for n in range(50):
-        r = sh("add", f"job{n:02d}", "--at", "2099-12-01T09:00Z", "--",
-               f"echo $SCHEDCLI_RUN_ID >> {marks}/job{n:02d}")
-        assert r.exit_code == 0, r.stderr
+    created = datetime(2099, 12, 1, 8, 0, tzinfo=timezone.utc)
+    with Store(db_path) as store:
+        for n in range(50):
+            spec = JobSpec(kind="at", expr="2099-12-01T09:00Z", timezone="UTC",
+                           command=[f"echo $SCHEDCLI_RUN_ID >> {marks}/job{n:02d}"])
+            add_job(store, f"job{n:02d}", spec, created)
     argv = [sys.executable, "-m", "schedcli", "--db", str(db_path), "run-due",
             "--now", "2099-12-01T09:00:30Z", "--json", "--max-parallel", "8"]
     # Start all six at once; they race for the same 50 occurrences.
