@@ -602,6 +602,56 @@ def _take(schedule, start: datetime, count: int) -> list[datetime]:
 
 
 @app.command()
+def prune(
+    ctx: typer.Context,
+    older_than: Optional[str] = typer.Option(None, "--older-than", metavar="DURATION", help="Delete runs that finished longer ago than this."),
+    keep: Optional[int] = typer.Option(None, "--keep", metavar="N", help="Keep only the newest N runs of each job."),
+    job: Optional[str] = typer.Option(None, "--job", metavar="NAME", help="Only this job's runs."),
+    auto: bool = typer.Option(False, "--auto", help="Also remember these limits and apply them after every run."),
+    no_auto: bool = typer.Option(False, "--no-auto", help="Stop pruning automatically."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be deleted."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Delete old history so the database does not grow without bound.
+
+    A run is deleted when it is older than --older-than or not among its job's newest --keep.
+    Runs still running are never deleted.
+    """
+    from .jobs import check_name
+    from .retention import Retention
+
+    if keep is not None and keep < 0:
+        raise InvalidValue(f"invalid --keep {keep}: use 0 or more")
+    if auto and no_auto:
+        raise UsageError("give --auto or --no-auto, not both")
+    policy = Retention(older_than=_duration(older_than, "--older-than"), keep=keep)
+    if auto and policy.empty:
+        raise UsageError("--auto needs --older-than and/or --keep")
+    if policy.empty and not no_auto:
+        raise UsageError("give --older-than DURATION and/or --keep N")
+    store = _state(ctx).store()
+    job_id = None
+    if job is not None:
+        check_name(job)
+        job_id = store.get_job(job).id
+    now = _now().timestamp()
+    with store.write():
+        deleted = policy.apply(store, now, job_id=job_id, dry_run=dry_run) if not policy.empty else 0
+        if not dry_run and (auto or no_auto):
+            Retention.save(store, policy if auto else None)
+    if json_out:
+        render.print_json({"deleted": deleted, "dry_run": dry_run,
+                           "auto": policy.to_dict() if auto else None if no_auto else Retention.load(store).to_dict()})
+        return
+    verb = "Would delete" if dry_run else "Deleted"
+    render.message(f"{verb} {deleted} run(s)")
+    if auto:
+        render.message(f"Automatic pruning after every run: {policy.describe()}")
+    elif no_auto:
+        render.message("Automatic pruning is off")
+
+
+@app.command()
 def collectors(json_out: bool = JSON_OPT) -> None:
     """List collectors registered in the schedcli.collectors entry-point group."""
     from .collectors import registered

@@ -426,6 +426,41 @@ class Store:
             params += list(run_ids)
         return [Run.from_row(r) for r in self._q(sql + " ORDER BY id", params).fetchall()]
 
+    def prune(
+        self,
+        *,
+        older_than: float | None = None,
+        keep: int | None = None,
+        job_id: int | None = None,
+        dry_run: bool = False,
+    ) -> int:
+        """Delete finished runs older than ``older_than`` (epoch) and/or beyond the newest
+        ``keep`` of each job. Runs still marked running are never deleted."""
+        conds = ["status != 'running'"]
+        params: list[Any] = []
+        if job_id is not None:
+            conds.append("job_id = ?")
+            params.append(job_id)
+        limits = []
+        if older_than is not None:
+            limits.append("coalesce(finished_at, started_at, scheduled_for) < ?")
+            params.append(older_than)
+        if keep is not None:
+            limits.append(
+                "id < coalesce((SELECT k.id FROM runs k WHERE k.job_id = runs.job_id "
+                "ORDER BY k.id DESC LIMIT 1 OFFSET ?), -1)"
+            )
+            params.append(max(keep - 1, 0) if keep > 0 else 0)
+            if keep == 0:
+                limits[-1] = "1"
+        if not limits:
+            return 0
+        where = " AND ".join(conds) + " AND (" + " OR ".join(limits) + ")"
+        if dry_run:
+            return int(self._q(f"SELECT count(*) FROM runs WHERE {where}", params).fetchone()[0])
+        cur = self._q(f"DELETE FROM runs WHERE {where}", params)
+        return int(cur.rowcount)
+
     # -- runner bookkeeping --------------------------------------------------
 
     def register_runner(self, kind: str, pid: int, identity: str | None, now: float) -> int:

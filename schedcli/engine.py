@@ -36,6 +36,7 @@ from .db import Store
 from .errors import Overlap
 from .jobs import job_schedule
 from .models import Job, Occurrence, Run
+from .retention import Retention
 from .times import iso
 
 CATCH_UP_LIMIT = 1000  # most occurrences one job may run in one tick with --catch-up all
@@ -463,6 +464,9 @@ class Engine:
                 if outcome.error and not output:
                     output = (outcome.error + "\n").encode()
                 self.store.save_output(run_id, output, outcome.truncated, outcome.total_bytes)
+            policy = Retention.load(self.store)
+            if not policy.empty:
+                policy.apply(self.store, fields["finished_at"], job_id=self.store.get_run(run_id).job_id)
 
     def execute(self, claims: list[Claim]) -> list[Run]:
         """Run claimed occurrences, up to ``max_parallel`` at once; wait for all of them."""

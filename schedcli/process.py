@@ -311,7 +311,7 @@ def _read_stat(pid: int) -> tuple[str, int, int, int] | None:
         os.close(fd)
     # "pid (comm) state ppid pgrp session tty_nr ..." where comm may contain
     # spaces and parentheses: the fields resume after the LAST ')'.
-    close = data.rfind(b")")
+    close = data.find(b")")
     if close < 0:
         return None
     fields = data[close + 1 :].split()

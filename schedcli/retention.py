@@ -1,0 +1,54 @@
+"""History retention: how many runs to keep, and for how long."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .db import Store
+
+STATE_KEY = "retention"
+
+
+@dataclass(frozen=True)
+class Retention:
+    older_than: int | None = None  # seconds
+    keep: int | None = None  # newest runs per job
+
+    @property
+    def empty(self) -> bool:
+        return self.older_than is None and self.keep is None
+
+    def apply(self, store: Store, now: float, *, job_id: int | None = None, dry_run: bool = False) -> int:
+        """Delete what this policy allows (call inside a write transaction)."""
+        if self.empty:
+            return 0
+        cutoff = now - self.older_than if self.older_than is not None else None
+        return store.prune(older_than=cutoff, keep=self.keep, job_id=job_id, dry_run=dry_run)
+
+    def to_dict(self) -> dict | None:
+        if self.empty:
+            return None
+        return {"older_than_s": self.older_than, "keep": self.keep}
+
+    def describe(self) -> str:
+        from .schedule import format_duration
+
+        parts = []
+        if self.older_than is not None:
+            parts.append(f"runs older than {format_duration(self.older_than)}")
+        if self.keep is not None:
+            parts.append(f"runs beyond the newest {self.keep} per job")
+        return "delete " + " and ".join(parts) if parts else "off"
+
+    @classmethod
+    def load(cls, store: Store) -> "Retention":
+        raw = store.get_state(STATE_KEY)
+        if not raw:
+            return cls()
+        data = json.loads(raw)
+        return cls(older_than=data.get("older_than_s"), keep=data.get("keep"))
+
+    @classmethod
+    def save(cls, store: Store, policy: "Retention | None") -> None:
+        store.set_state(STATE_KEY, json.dumps(policy.to_dict()) if policy and not policy.empty else "")
