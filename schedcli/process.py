@@ -311,7 +311,7 @@ def _read_stat(pid: int) -> tuple[str, int, int, int] | None:
         os.close(fd)
     # "pid (comm) state ppid pgrp session tty_nr ..." where comm may contain
     # spaces and parentheses: the fields resume after the LAST ')'.
-    close = data.find(b")")
+    close = data.rfind(b")")
     if close < 0:
         return None
     fields = data[close + 1 :].split()
@@ -922,7 +922,7 @@ def start(spec: ProcessSpec) -> Running:
             close_fds=True,
             start_new_session=True,
             restore_signals=True,
-            preexec_fn=_child_signal_reset(),
+            preexec_fn=None,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         os.close(read_fd)

@@ -44,8 +44,8 @@ def test_prune_older_than_and_job_filter(db_path):
     store = _setup(db_path)
     with store.write():
         deleted = Retention(older_than=150).apply(store, (T0 + timedelta(minutes=5)).timestamp(), job_id=store.get_job("a").id)
-    assert deleted == 3  # a's runs at 09:01..09:03 finished more than 150 s before 09:05
-    assert len(store.history(job_id=store.get_job("a").id)) == 2
+    assert deleted == 2  # a's runs of 09:01 and 09:02 finished before 09:02:30
+    assert len(store.history(job_id=store.get_job("a").id)) == 3
     assert len(store.history(job_id=store.get_job("b").id)) == 5
     assert store.get_output(1) is None  # output goes with the run
 
