@@ -25,7 +25,9 @@ Three daemon threads look after each job:
   behind, reaps the child and builds the :class:`Outcome`.
 
 The timeout runs from :func:`start`, whether or not anybody is blocked in
-:meth:`Running.wait`.
+:meth:`Running.wait`.  The threads are daemon threads: a runner that exits
+without waiting leaves its jobs running, to be found again with
+:func:`is_alive` and stopped with :func:`kill_group`.
 
 A job's background processes do not outlive the job
 ---------------------------------------------------
@@ -922,7 +924,7 @@ def start(spec: ProcessSpec) -> Running:
             close_fds=True,
             start_new_session=True,
             restore_signals=True,
-            preexec_fn=None,
+            preexec_fn=_child_signal_reset(),
         )
     except (OSError, subprocess.SubprocessError) as exc:
         os.close(read_fd)

@@ -125,7 +125,9 @@ class Jobs:
         for running in self.started:
             running.terminate(0)
         for running in self.started:
-            running.wait()
+            waiter = threading.Thread(target=running.wait, daemon=True)
+            waiter.start()
+            waiter.join(10)  # bounded: a broken wait() must fail its test, not hang the suite
         for pid, identity in self.orphans:
             kill_group(pid, identity, grace=0)
         for pid in self.pids:
@@ -437,6 +439,35 @@ def test_timeout_is_enforced_without_anybody_waiting(jobs):
     assert running.wait().timed_out
 
 
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def test_runs_leak_no_threads_or_file_descriptors(jobs, tmp_path):
+    threads_before = threading.active_count()
+    fds_before = _open_fds()
+    specs = [
+        sh("echo out; echo err >&2"),
+        sh("sleep 1000 & echo done", kill_grace=0.2),
+        ProcessSpec(["schedcli-no-such-command"], dict(ENV)),
+        ProcessSpec(["true"], dict(ENV), cwd=str(tmp_path / "nope")),
+        ProcessSpec(["sleep", "1000"], dict(ENV), timeout=0.1, kill_grace=0.2),
+    ]
+    for _ in range(3):
+        for spec in specs:
+            running = jobs.start(spec)
+            results: list[Outcome] = []
+            waiters = [threading.Thread(target=lambda: results.append(running.wait())) for _ in range(3)]
+            for w in waiters:
+                w.start()
+            for w in waiters:
+                w.join(10)
+            assert len(results) == 3 and results[0] is results[1] is results[2]
+    assert _open_fds() == fds_before
+    # The supervisor thread finishes just after publishing the outcome.
+    wait_until(lambda: threading.active_count() == threads_before, timeout=5, what="threads to finish")
+
+
 # ------------------------------------------------------ leftover processes
 
 
@@ -629,7 +660,9 @@ def test_identity_with_spaces_and_parentheses_in_comm(tmp_path):
     plain = subprocess.Popen(["sleep", "1000"])
     child = subprocess.Popen([str(weird), "1000"])
     try:
-        assert Path(f"/proc/{child.pid}/comm").read_text().strip() == weird.name
+        # Popen can return a moment before exec() has renamed the task.
+        comm = Path(f"/proc/{child.pid}/comm")
+        wait_until(lambda: comm.read_text().strip() == weird.name, what="exec to set comm")
         # Independent parse: count starttime (field 22) from the END of the line,
         # using a process with a plain comm to learn the number of fields.
         fields_total = len(Path(f"/proc/{plain.pid}/stat").read_text().split())
