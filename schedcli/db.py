@@ -176,8 +176,24 @@ class Store:
         self._migrate()
         c.execute("PRAGMA synchronous = NORMAL")
 
+    def _foreign_tables(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations'"
+            )
+        ]
+
     def _migrate(self) -> None:
         c = self.conn
+        if c.execute("PRAGMA user_version").fetchone()[0] == 0:
+            foreign = self._foreign_tables()
+            if foreign:  # checked before anything is written to the file
+                raise DatabaseError(
+                    f"{self.path} is an SQLite database but not a schedcli one "
+                    f"(it has tables {', '.join(sorted(foreign)[:5])}); the file was left untouched"
+                )
         if c.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             c.execute("PRAGMA journal_mode = WAL")
         from sqlite_utils import Database
@@ -188,19 +204,8 @@ class Store:
             version = c.execute("PRAGMA user_version").fetchone()[0]
             if version >= SCHEMA_VERSION:
                 return
-            if version == 0:
-                foreign = [
-                    r[0]
-                    for r in c.execute(
-                        "SELECT name FROM sqlite_master WHERE type = 'table' "
-                        "AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations'"
-                    )
-                ]
-                if foreign:
-                    raise DatabaseError(
-                        f"{self.path} is an SQLite database but not a schedcli one "
-                        f"(it has tables {', '.join(sorted(foreign)[:5])}); the file was left untouched"
-                    )
+            if version == 0 and self._foreign_tables():
+                raise DatabaseError(f"{self.path} is not a schedcli database; the file was left untouched")
             migrations.apply(Database(c))
             c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
