@@ -488,6 +488,93 @@ class Store:
         row = self._q("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    # -- status, health and stats ----------------------------------------------
+    # Read-only queries for ``status``, ``health`` and ``stats`` (schedcli.health).
+    # A "real" run is one that ran to an end: not running, missed or skipped.
+
+    def open_runners(self, kind: str | None = None, limit: int = 100) -> list[sqlite3.Row]:
+        """Runners that never recorded a stop (alive, or crashed), newest first."""
+        sql = (
+            "SELECT id, kind, pid, identity, started_at, heartbeat_at FROM runners "
+            "WHERE stopped_at IS NULL"
+        )
+        params: list[Any] = []
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        return self._q(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
+
+    def failing_jobs(self) -> list[sqlite3.Row]:
+        """Jobs whose latest real run ended error, timeout or interrupted, by name."""
+        return self._q(
+            "SELECT j.name AS job, j.enabled AS enabled, r.id AS run_id, r.status AS status, "
+            "coalesce(r.finished_at, r.started_at, r.scheduled_for) AS at "
+            "FROM jobs j JOIN runs r ON r.id = ("
+            "  SELECT l.id FROM runs l WHERE l.job_id = j.id "
+            "  AND l.status NOT IN ('running', 'missed', 'skipped') ORDER BY l.id DESC LIMIT 1) "
+            "WHERE r.status IN ('error', 'timeout', 'interrupted') ORDER BY j.name"
+        ).fetchall()
+
+    def overdue_jobs(self, due_before: float) -> list[sqlite3.Row]:
+        """Enabled jobs whose next run is older than ``due_before`` (epoch), oldest first."""
+        return self._q(
+            "SELECT name AS job, next_run_at FROM jobs WHERE enabled = 1 "
+            "AND next_run_at IS NOT NULL AND next_run_at < ? ORDER BY next_run_at, name",
+            (due_before,),
+        ).fetchall()
+
+    _REAL = "('success', 'warning', 'error', 'timeout', 'interrupted')"
+    _SINCE = "(? IS NULL OR coalesce(r.started_at, r.scheduled_for) >= ?)"
+
+    def stats_summary(self, since: float | None = None, job_id: int | None = None) -> list[sqlite3.Row]:
+        """Per job (by name): counts of real runs by outcome, skipped and missed occurrences,
+        and how many real runs have a duration, for runs at or after ``since`` (epoch)."""
+        real = self._REAL
+        return self._q(
+            "SELECT j.id AS job_id, j.name AS job, j.enabled AS enabled, "
+            f"coalesce(sum(r.status IN {real}), 0) AS runs, "
+            "coalesce(sum(r.status = 'success'), 0) AS success, "
+            "coalesce(sum(r.status = 'warning'), 0) AS warnings, "
+            "coalesce(sum(r.status IN ('error', 'timeout', 'interrupted')), 0) AS failures, "
+            "coalesce(sum(r.status = 'skipped'), 0) AS skipped, "
+            "coalesce(sum(CASE WHEN r.status = 'missed' THEN coalesce(r.missed_count, 1) END), 0) AS missed, "
+            f"coalesce(sum(r.status IN {real} AND r.duration_s IS NOT NULL), 0) AS timed "
+            "FROM jobs j LEFT JOIN runs r ON r.job_id = j.id AND r.status != 'running' "
+            f"AND {self._SINCE} "
+            "WHERE (? IS NULL OR j.id = ?) GROUP BY j.id ORDER BY j.name",
+            (since, since, job_id, job_id),
+        ).fetchall()
+
+    def stats_duration_at(self, job_id: int, offset: int, since: float | None = None) -> float | None:
+        """The duration at position ``offset`` (0-based) of the job's real runs sorted by duration."""
+        row = self._q(
+            "SELECT r.duration_s FROM runs r WHERE r.job_id = ? "
+            f"AND r.status IN {self._REAL} AND r.duration_s IS NOT NULL AND {self._SINCE} "
+            "ORDER BY r.duration_s LIMIT 1 OFFSET ?",
+            (job_id, since, since, offset),
+        ).fetchone()
+        return row[0] if row else None
+
+    def stats_last_failure(self, job_id: int, since: float | None = None) -> sqlite3.Row | None:
+        """The job's latest run that ended error, timeout or interrupted."""
+        return self._q(
+            "SELECT r.id AS run_id, r.status AS status, "
+            "coalesce(r.finished_at, r.started_at, r.scheduled_for) AS at FROM runs r "
+            "WHERE r.job_id = ? AND r.status IN ('error', 'timeout', 'interrupted') "
+            f"AND {self._SINCE} ORDER BY r.id DESC LIMIT 1",
+            (job_id, since, since),
+        ).fetchone()
+
+    def stats_recent(self, job_id: int, limit: int = 20, since: float | None = None) -> list[sqlite3.Row]:
+        """The job's latest ``limit`` real runs, oldest first: (status, duration_s)."""
+        rows = self._q(
+            "SELECT r.id AS run_id, r.status AS status, r.duration_s AS duration_s FROM runs r "
+            f"WHERE r.job_id = ? AND r.status IN {self._REAL} AND {self._SINCE} "
+            "ORDER BY r.id DESC LIMIT ?",
+            (job_id, since, since, limit),
+        ).fetchall()
+        return rows[::-1]
+
 
 _LAST_RUN_SQL = (
     "(SELECT coalesce(r.started_at, r.scheduled_for) FROM runs r WHERE r.job_id = jobs.id "
