@@ -672,7 +672,7 @@ def main() -> None:
 
 
 # Command groups kept in their own modules; each has register(app).
-_EXTENSIONS: tuple[str, ...] = ()
+_EXTENSIONS: tuple[str, ...] = ("cmd_system",)
 
 
 def _register_extensions() -> None:

@@ -117,6 +117,8 @@ def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
     check_name(name)
     if spec.kind is None or spec.expr is None:
         raise UsageError("give a schedule: --cron EXPR, --every DURATION or --at WHEN")
+    tz = spec.timezone or local_zone_name()
+    fields = schedule_fields(spec.kind, spec.expr, tz, now)
     target = _target_fields(spec)
     if not target:
         raise UsageError(
@@ -124,8 +126,6 @@ def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
         )
     if spec.params and not spec.collector:
         raise UsageError("--param is for collectors; for commands use --env KEY=VALUE")
-    tz = spec.timezone or local_zone_name()
-    fields = schedule_fields(spec.kind, spec.expr, tz, now)
     fields.update(target)
     fields.update(_common_fields(spec))
     fields["name"] = name

@@ -273,8 +273,8 @@ def _read_output(fd: int, wake_fd: int, buf: _OutputBuffer) -> None:
                 if not data:
                     return
                 buf.feed(data)
-    except OSError:
-        return  # nothing sensible to do in a thread; the output kept so far stands
+    except Exception:  # never let a traceback reach stderr from this thread
+        return  # the output kept so far stands
     finally:
         os.close(fd)
 
@@ -583,7 +583,10 @@ def _describe_start_error(exc: BaseException, spec: ProcessSpec) -> tuple[str, i
 
 
 def _command_file_exists(cmd: str, spec: ProcessSpec) -> bool:
-    base = spec.cwd if spec.cwd is not None else os.getcwd()
+    try:
+        base = spec.cwd if spec.cwd is not None else os.getcwd()
+    except OSError:  # the runner's own working directory was removed
+        return False
     if "/" in cmd:
         candidates = [os.path.join(base, cmd)]
     else:
