@@ -83,6 +83,7 @@ class State:
     def __init__(self, db: Optional[Path]) -> None:
         self.db_option = db
         self._store = None
+        self._config = None
 
     @property
     def db_path(self) -> Path:
@@ -96,6 +97,13 @@ class State:
 
             self._store = Store(self.db_path)
         return self._store
+
+    def config(self):  # -> Config
+        if self._config is None:
+            from . import config
+
+            self._config = config.load()
+        return self._config
 
     def close(self) -> None:
         if self._store is not None:
@@ -201,6 +209,15 @@ RETRY_DELAY_OPT = typer.Option(None, "--retry-delay", metavar="DURATION", help="
 COLLECTOR_OPT = typer.Option(None, "--collector", metavar="REF", help="Run a Python collector (registered name or module:function) instead of a command.")
 PARAM_OPT = typer.Option(None, "--param", metavar="KEY=VALUE", help="Parameter passed to the collector (repeatable).")
 JSON_OPT = typer.Option(False, "--json", help="Print one JSON document.")
+ON_FAILURE_OPT = typer.Option(None, "--on-failure", metavar="CMD", help="Shell command run when a run fails (details in SCHEDCLI_* variables).")
+ON_SUCCESS_OPT = typer.Option(None, "--on-success", metavar="CMD", help="Shell command run when a run succeeds.")
+ON_RECOVERY_OPT = typer.Option(None, "--on-recovery", metavar="CMD", help="Shell command run when a run succeeds after a failure.")
+WEBHOOK_OPT = typer.Option(None, "--webhook", metavar="URL", help="POST each finished run as JSON to this http(s) URL.")
+
+
+def _hooks(spec: JobSpec, on_failure, on_success, on_recovery, webhook) -> JobSpec:
+    spec.on_failure, spec.on_success, spec.on_recovery, spec.webhook = on_failure, on_success, on_recovery, webhook
+    return spec
 
 
 # -- jobs ---------------------------------------------------------------------------
@@ -227,6 +244,10 @@ def add(
     description: Optional[str] = DESC_OPT,
     retries: Optional[int] = RETRIES_OPT,
     retry_delay: Optional[str] = RETRY_DELAY_OPT,
+    on_failure: Optional[str] = ON_FAILURE_OPT,
+    on_success: Optional[str] = ON_SUCCESS_OPT,
+    on_recovery: Optional[str] = ON_RECOVERY_OPT,
+    webhook: Optional[str] = WEBHOOK_OPT,
     json_out: bool = JSON_OPT,
 ) -> None:
     """Add a job: a command or a collector, on a cron expression, an interval or once."""
@@ -234,7 +255,10 @@ def add(
 
     spec = _spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
                  retries, retry_delay, collector, param, command)
+    _hooks(spec, on_failure, on_success, on_recovery, webhook)
     spec.enabled = not disabled
+    if spec.timezone is None:
+        spec.timezone = _state(ctx).config().timezone
     job = add_job(_state(ctx).store(), name, spec, _now())
     if json_out:
         render.print_json(render.job_dict(job))
@@ -264,6 +288,11 @@ def edit(
     description: Optional[str] = DESC_OPT,
     retries: Optional[int] = RETRIES_OPT,
     retry_delay: Optional[str] = RETRY_DELAY_OPT,
+    on_failure: Optional[str] = ON_FAILURE_OPT,
+    on_success: Optional[str] = ON_SUCCESS_OPT,
+    on_recovery: Optional[str] = ON_RECOVERY_OPT,
+    webhook: Optional[str] = WEBHOOK_OPT,
+    no_hooks: bool = typer.Option(False, "--no-hooks", help="Remove the job's hooks and webhook."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Change a job; options not given keep their value (--env and --param replace the whole set)."""
@@ -272,6 +301,11 @@ def edit(
     check_name(name)
     spec = _spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
                  retries, retry_delay, collector, param, command)
+    _hooks(spec, on_failure, on_success, on_recovery, webhook)
+    if no_hooks:
+        if any((on_failure, on_success, on_recovery, webhook)):
+            raise UsageError("give hooks or --no-hooks, not both")
+        spec.clear.update({"on_failure", "on_success", "on_recovery", "webhook"})
     if no_timeout:
         if timeout is not None:
             raise UsageError("give --timeout or --no-timeout, not both")
@@ -387,12 +421,29 @@ class _Signals:
         return 128 + self.received
 
 
-def _engine(ctx: typer.Context, max_parallel: int = 4):
+def _engine(ctx: typer.Context, max_parallel: Optional[int] = None):
     from .engine import Engine
+    from .notify import Notifier
+    from .retention import Retention
 
-    if max_parallel < 1:
+    if max_parallel is not None and max_parallel < 1:
         raise InvalidValue(f"invalid --max-parallel {max_parallel}: use 1 or more")
-    return Engine(_state(ctx).store(), max_parallel=max_parallel)
+    state = _state(ctx)
+    config = state.config()
+    store = state.store()
+
+    def record(run_id: int, result) -> None:
+        with store.write():
+            store.record_hook(run_id, result.event, result.target, result.ok, result.detail, _now().timestamp())
+
+    return Engine(
+        store,
+        max_parallel=max_parallel or config.max_parallel,
+        kill_grace=config.kill_grace,
+        output_cap=config.output_cap,
+        notifier=Notifier(config.hooks, config.hook_timeout, record),
+        retention=Retention(older_than=config.retention_older_than, keep=config.retention_keep),
+    )
 
 
 @app.command()
@@ -438,7 +489,7 @@ def run_due(
     ctx: typer.Context,
     now: Optional[str] = typer.Option(None, "--now", metavar="WHEN", help="Pretend it is this time (ISO 8601; machine zone unless an offset is given)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would run; change nothing."),
-    max_parallel: int = typer.Option(4, "--max-parallel", metavar="N", help="Run at most N jobs at once."),
+    max_parallel: Optional[int] = typer.Option(None, "--max-parallel", metavar="N", help="Run at most N jobs at once [default: 4, or max_parallel in config.toml]."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Run everything due now, once, and wait for it: the command for the system cron.
@@ -469,7 +520,7 @@ def run_due(
 @app.command()
 def watch(
     ctx: typer.Context,
-    max_parallel: int = typer.Option(4, "--max-parallel", metavar="N", help="Run at most N jobs at once."),
+    max_parallel: Optional[int] = typer.Option(None, "--max-parallel", metavar="N", help="Run at most N jobs at once [default: 4, or max_parallel in config.toml]."),
 ) -> None:
     """Run the scheduler as a service: tick whenever something is due, until SIGTERM/SIGINT.
 
@@ -534,6 +585,9 @@ def logs(ctx: typer.Context, run_id: int = typer.Argument(..., metavar="RUN_ID",
     render.write_output(output)
     if truncated:
         sys.stderr.write(f"(output truncated: {total} bytes written, head and tail kept)\n")
+    for hook in store.hook_results(run_obj.id):
+        state = "ok" if hook["ok"] else "FAILED"
+        sys.stderr.write(f"({hook['target']} for {hook['event']}: {state}: {hook['detail']})\n")
 
 
 @app.command("next")
@@ -667,12 +721,49 @@ def collectors(json_out: bool = JSON_OPT) -> None:
         render.message(f"{key}  {value}")
 
 
+config_app = typer.Typer(help="Show the configuration file and its values.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("path")
+def config_path_cmd() -> None:
+    """Print where the configuration file is read from."""
+    from .config import config_path
+
+    typer.echo(str(config_path()))
+
+
+@config_app.command("show")
+def config_show(
+    json_out: bool = JSON_OPT,
+    example: bool = typer.Option(False, "--example", help="Print a commented example file instead."),
+) -> None:
+    """Show the configuration in effect (defaults for keys the file does not set)."""
+    from . import config
+
+    if example:
+        typer.echo(config.example(), nl=False)
+        return
+    loaded = config.load()
+    if json_out:
+        render.print_json(loaded.to_dict())
+        return
+    doc = loaded.to_dict()
+    render.message(f"# {doc.pop('path')} ({'found' if doc.pop('exists') else 'not found: defaults'})")
+    for key, value in doc.items():
+        if isinstance(value, dict):
+            for sub, subvalue in value.items():
+                render.message(f"{key}.{sub} = {subvalue if subvalue is not None else '-'}")
+        else:
+            render.message(f"{key} = {value if value is not None else '-'}")
+
+
 def main() -> None:
     app()
 
 
 # Command groups kept in their own modules; each has register(app).
-_EXTENSIONS: tuple[str, ...] = ("cmd_system",)
+_EXTENSIONS: tuple[str, ...] = ("cmd_system", "cmd_transfer")
 
 
 def _register_extensions() -> None:

@@ -19,13 +19,13 @@ from typing import Any, Iterator
 from .errors import DatabaseBusy, DatabaseError, JobExists, JobNotFound, UnsafeDatabase
 from .models import Job, Run
 
-SCHEMA_VERSION = 1  # number of migrations in schedcli.migrations
+SCHEMA_VERSION = 2  # number of migrations in schedcli.migrations
 DEFAULT_BUSY_TIMEOUT = 10.0
 
 _JOB_COLUMNS = (
     "id, name, kind, expr, timezone, anchor, command, collector, params, env, cwd, timeout, "
     "overlap, grace, catch_up, retries, retry_delay, enabled, description, next_run_at, "
-    "created_at, updated_at"
+    "created_at, updated_at, on_failure, on_success, on_recovery, webhook"
 )
 _RUN_COLUMNS = (
     "id, job_id, job, trigger, scheduled_for, attempt, status, reason, started_at, finished_at, "
@@ -465,6 +465,27 @@ class Store:
             return int(self._q(f"SELECT count(*) FROM runs WHERE {where}", params).fetchone()[0])
         cur = self._q(f"DELETE FROM runs WHERE {where}", params)
         return int(cur.rowcount)
+
+    def record_hook(self, run_id: int, event: str, target: str, ok: bool, detail: str, at: float) -> None:
+        self._q(
+            "INSERT INTO hook_results (run_id, event, target, ok, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, event, target, int(ok), detail, at),
+        )
+
+    def hook_results(self, run_id: int) -> list[sqlite3.Row]:
+        return self._q(
+            "SELECT event, target, ok, detail, at FROM hook_results WHERE run_id = ? ORDER BY id",
+            (run_id,),
+        ).fetchall()
+
+    def previous_outcome(self, job_id: int, before_id: int) -> str | None:
+        """Status of the job's last real run (not missed/skipped) before run ``before_id``."""
+        row = self._q(
+            "SELECT status FROM runs WHERE job_id = ? AND id < ? "
+            "AND status NOT IN ('missed', 'skipped', 'running') ORDER BY id DESC LIMIT 1",
+            (job_id, before_id),
+        ).fetchone()
+        return row[0] if row else None
 
     # -- runner bookkeeping --------------------------------------------------
 

@@ -26,7 +26,7 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import process
 from . import schedule as sched
@@ -37,6 +37,9 @@ from .errors import Overlap
 from .jobs import job_schedule
 from .models import Job, Occurrence, Run
 from .retention import Retention
+
+if TYPE_CHECKING:
+    from .notify import Notifier
 from .times import iso
 
 CATCH_UP_LIMIT = 1000  # most occurrences one job may run in one tick with --catch-up all
@@ -137,6 +140,8 @@ class Engine:
         kill_grace: float = process.DEFAULT_KILL_GRACE,
         output_cap: int = process.DEFAULT_OUTPUT_CAP,
         on_finish: Callable[[Run], None] | None = None,
+        notifier: "Notifier | None" = None,
+        retention: Retention | None = None,
     ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
@@ -144,6 +149,8 @@ class Engine:
         self.kill_grace = kill_grace
         self.output_cap = output_cap
         self.on_finish = on_finish
+        self.notifier = notifier
+        self.retention = retention or Retention()
         self.pid = os.getpid()
         self.identity = process.process_identity(self.pid)
         self.stop = threading.Event()
@@ -423,6 +430,9 @@ class Engine:
             run = self.store.get_run(run_id)
             if self.on_finish is not None:
                 self.on_finish(run)
+            if self.notifier is not None and self.notifier.wanted(job):
+                previous = self.store.previous_outcome(job.id, run_id)
+                self.notifier.submit(job, run, previous, outcome.output or (outcome.error or "").encode())
             if status not in ("error", "timeout") or attempt > job.retries or self.stop.is_set():
                 return run
             delay = job.retry_delay * (2 ** (attempt - 1))
@@ -465,6 +475,8 @@ class Engine:
                     output = (outcome.error + "\n").encode()
                 self.store.save_output(run_id, output, outcome.truncated, outcome.total_bytes)
             policy = Retention.load(self.store)
+            if policy.empty:
+                policy = self.retention
             if not policy.empty:
                 policy.apply(self.store, fields["finished_at"], job_id=self.store.get_run(run_id).job_id)
 
@@ -515,6 +527,8 @@ class Engine:
         claims, created = self.claim(now)
         result.run_ids = created
         self.execute(claims)
+        if self.notifier is not None:
+            self.notifier.drain()
         result.runs = self.store.runs_by_ids(created, with_retries=True)
         result.stopped = self.stop.is_set()
         return result
@@ -554,6 +568,8 @@ class Engine:
             if self.stop.is_set() and not terminated:
                 self.terminate_all("runner stopped (signal)")
                 terminated = True
+        if self.notifier is not None:
+            self.notifier.drain()
         if not result:  # pragma: no cover - the worker raised
             return self.store.get_run(run_id)
         return result[0]
@@ -589,6 +605,8 @@ class Engine:
             if self.active_count():
                 self.terminate_all("runner stopped (signal)")
             pool.shutdown(wait=True)
+            if self.notifier is not None:
+                self.notifier.close()
             self._unregister_runner(runner_id)
 
     def _register_runner(self, kind: str) -> int:

@@ -53,6 +53,15 @@ def check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
     return value
 
 
+def check_webhook(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidValue(f"invalid webhook URL {url!r}: use http://host/path or https://host/path")
+    return url
+
+
 def schedule_fields(kind: str, expr: str, tz: str, now: datetime) -> dict[str, Any]:
     """Validate a schedule and return its stored form (kind, expr, timezone, anchor)."""
     zone(tz)
@@ -84,12 +93,19 @@ def _common_fields(spec: JobSpec) -> dict[str, Any]:
         out["overlap"] = check_choice(spec.overlap, OVERLAP_POLICIES, "--overlap")
     if spec.catch_up is not None:
         out["catch_up"] = check_choice(spec.catch_up, CATCH_UP_POLICIES, "--catch-up")
-    for key in ("timeout", "grace", "retries", "retry_delay", "cwd", "description", "env", "params"):
+    for key in ("timeout", "grace", "retries", "retry_delay", "cwd", "description", "env", "params",
+                "on_failure", "on_success", "on_recovery", "webhook"):
         value = getattr(spec, key)
         if value is not None:
             out[key] = value
     if spec.retries is not None and not 0 <= spec.retries <= 100:
         raise InvalidValue(f"invalid --retries {spec.retries}: use 0 to 100")
+    if spec.webhook is not None:
+        check_webhook(spec.webhook)
+    for key in ("on_failure", "on_success", "on_recovery"):
+        value = getattr(spec, key)
+        if value is not None and (not value.strip() or "\x00" in value):
+            raise InvalidValue(f"invalid --{key.replace('_', '-')}: give a shell command")
     if spec.cwd is not None and not spec.cwd.startswith("/"):
         raise InvalidValue(f"invalid --cwd {spec.cwd!r}: use an absolute path")
     return out

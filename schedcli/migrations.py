@@ -104,3 +104,23 @@ def m001_initial(db: Database) -> None:
         """
     )
     db.execute("CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT)")
+
+
+@migrations()
+def m002_notifications(db: Database) -> None:
+    for column in ("on_failure", "on_success", "on_recovery", "webhook"):
+        db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
+    db.execute(
+        """
+        CREATE TABLE hook_results (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            event TEXT NOT NULL,
+            target TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            detail TEXT,
+            at REAL NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX hook_results_run ON hook_results (run_id)")

@@ -38,6 +38,10 @@ class Job:
     next_run_at: int | None
     created_at: float
     updated_at: float
+    on_failure: str | None = None
+    on_success: str | None = None
+    on_recovery: str | None = None
+    webhook: str | None = None
     last_run_at: float | None = None
     last_status: str | None = None
 
@@ -67,6 +71,10 @@ class Job:
             next_run_at=row["next_run_at"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            on_failure=row["on_failure"],
+            on_success=row["on_success"],
+            on_recovery=row["on_recovery"],
+            webhook=row["webhook"],
             last_run_at=row["last_run_at"] if "last_run_at" in keys else None,
             last_status=row["last_status"] if "last_status" in keys else None,
         )
@@ -144,6 +152,10 @@ class JobSpec:
     retry_delay: int | None = None
     enabled: bool | None = None
     description: str | None = None
+    on_failure: str | None = None
+    on_success: str | None = None
+    on_recovery: str | None = None
+    webhook: str | None = None
     clear: set[str] = field(default_factory=set)
 
 

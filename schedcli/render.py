@@ -19,6 +19,7 @@ from rich.text import Text
 
 from .models import Job, Occurrence, Run
 from .schedule import describe, format_duration
+from .serialize import job_dict, run_dict  # noqa: F401  (re-exported for the commands)
 from .times import iso, local_text
 
 STATUS_STYLE = {
@@ -73,58 +74,6 @@ def command_text(job: Job) -> str:
         return f"collector {job.collector}"
     command = job.command or []
     return command[0] if len(command) == 1 else shlex.join(command)
-
-
-def job_dict(job: Job) -> dict[str, Any]:
-    return {
-        "name": job.name,
-        "schedule": job.expr,
-        "schedule_kind": job.kind,
-        "description_of_schedule": describe(job.kind, job.expr),
-        "timezone": job.timezone,
-        "enabled": job.enabled,
-        "command": job.command,
-        "collector": job.collector,
-        "params": job.params,
-        "env": job.env,
-        "cwd": job.cwd,
-        "timeout_s": job.timeout,
-        "overlap": job.overlap,
-        "grace_s": job.grace,
-        "catch_up": job.catch_up,
-        "retries": job.retries,
-        "retry_delay_s": job.retry_delay,
-        "description": job.description,
-        "next_run_at": iso(job.next_run_at) if job.enabled else None,
-        "last_run_at": iso(job.last_run_at),
-        "last_status": job.last_status,
-        "finished": job.finished,
-        "created_at": iso(job.created_at),
-        "updated_at": iso(job.updated_at),
-    }
-
-
-def run_dict(run: Run, output: str | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "id": run.id,
-        "job": run.job,
-        "trigger": run.trigger,
-        "scheduled_for": iso(run.scheduled_for),
-        "started_at": iso(run.started_at, millis=True),
-        "finished_at": iso(run.finished_at, millis=True),
-        "duration_s": round(run.duration_s, 3) if run.duration_s is not None else None,
-        "status": run.status,
-        "exit_code": run.exit_code,
-        "attempt": run.attempt,
-        "reason": run.reason,
-    }
-    if run.status == "missed":
-        doc["missed_count"] = run.missed_count
-        doc["missed_first"] = iso(run.missed_first)
-        doc["missed_last"] = iso(run.missed_last)
-    if output is not None:
-        doc["output"] = output
-    return doc
 
 
 def _status(status: str | None) -> Text:

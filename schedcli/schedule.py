@@ -316,7 +316,7 @@ class _CronSpec:
         dom_star = fields[2].startswith("*")
         dow_star = fields[4].startswith("*")
         self.day_and = dom_star or dow_star
-        self.fixed = not fields[0].startswith("*") and not fields[1].startswith("*")
+        self.fixed = True
         self.all_days = self.day_and and len(self.doms) == 31 and len(self.dows) == 7
         self.per_day = len(self.minutes) * len(self.hours)
 

@@ -17,12 +17,14 @@ This module never prints; the command line (``cmd_transfer``) renders results.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 import shlex
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from hashlib import sha1
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
@@ -57,6 +59,24 @@ CRONTAB_OVERLAP = "allow"
 CRONTAB_CATCH_UP = "none"
 
 Progress = Callable[[str, int, int], None]
+
+#: JobSpec fields this module translates one by one; any other field that both Job and
+#: JobSpec have (e.g. notification hooks added later) is carried as a plain value.
+_CORE_SPEC_FIELDS = frozenset({
+    "kind", "expr", "timezone", "command", "collector", "params", "env", "cwd", "timeout",
+    "overlap", "grace", "catch_up", "retries", "retry_delay", "enabled", "description", "clear",
+})  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def extra_fields() -> tuple[str, ...]:
+    """Job fields beyond the core set that ``add`` can set: exported and imported as they are."""
+    import dataclasses
+
+    job_fields = {f.name for f in dataclasses.fields(Job)}
+    return tuple(
+        f.name for f in dataclasses.fields(JobSpec) if f.name not in _CORE_SPEC_FIELDS and f.name in job_fields
+    )
 
 
 class TransferError(InvalidValue):
@@ -241,8 +261,10 @@ def job_document(job: Job, *, keep_none: bool = False) -> dict[str, Any]:
     doc["retry_delay"] = _duration_text(job.retry_delay)
     doc["enabled"] = job.enabled
     doc["description"] = job.description
-    if not keep_none:
-        doc = {k: v for k, v in doc.items() if v is not None}
+    for key in extra_fields():
+        doc[key] = getattr(job, key)
+    if not keep_none:  # TOML: no nulls, and no empty [jobs.env] / [jobs.params] tables
+        doc = {k: v for k, v in doc.items() if v is not None and v != {}}
     return doc
 
 
@@ -264,6 +286,11 @@ _ENTRY_KEYS = (
     "name", "cron", "every", "at", "timezone", "command", "collector", "params", "env", "cwd",
     "timeout", "overlap", "grace", "catch_up", "retries", "retry_delay", "enabled", "description",
 )  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _entry_keys() -> frozenset[str]:
+    return frozenset(_ENTRY_KEYS + extra_fields())
 
 
 def _toml_entry_lines(text: str) -> list[int]:
@@ -320,9 +347,10 @@ def _entry_from_mapping(raw: Any, index: int, line: Optional[int]) -> Entry:
     def fail(text: str) -> TransferError:
         return TransferError(f"{stub.where()}: {text}; nothing was imported")
 
-    unknown = [k for k in raw if k not in _ENTRY_KEYS]
+    known = _entry_keys()
+    unknown = [k for k in raw if k not in known]
     if unknown:
-        raise fail(f"unknown field {unknown[0]!r} (known: {', '.join(_ENTRY_KEYS)})")
+        raise fail(f"unknown field {unknown[0]!r} (known: {', '.join(_ENTRY_KEYS + extra_fields())})")
     values = {k: v for k, v in raw.items() if v is not None}
     if not isinstance(values.get("name"), str):
         raise fail("'name' is missing or not a string")
@@ -408,6 +436,12 @@ def _entry_from_mapping(raw: Any, index: int, line: Optional[int]) -> Entry:
         enabled=enabled,
         description=text_field("description"),
     )
+    for key in extra_fields():
+        value = values.get(key)
+        if value is not None:
+            if not isinstance(value, (str, int, float, bool)):
+                raise fail(f"{key!r} must be a single value, not {value!r}")
+            setattr(spec, key, value)
     return Entry(index, values["name"], spec, line)
 
 
@@ -681,7 +715,8 @@ def _build(entry: Entry, now: datetime, checked_refs: set[str], notes: list[str]
             if spec.collector not in checked_refs:
                 check_ref(spec.collector)
                 checked_refs.add(spec.collector)
-            build_spec = replace(spec, collector=_COLLECTOR_PLACEHOLDER)
+            build_spec = copy.copy(spec)
+            build_spec.collector = _COLLECTOR_PLACEHOLDER
         if spec.kind == "at" and spec.expr is not None:
             at = parse_when(spec.expr, spec.timezone or local_zone_name())
             if at <= now:  # a one-off time already past: imported as finished
@@ -726,6 +761,9 @@ def import_parsed(
     if parsed.skipped and not skip_untranslatable:
         raise TransferError(_skipped_message(parsed.skipped))
     result = ImportResult(skipped_lines=list(parsed.skipped), notes=list(parsed.notes), dry_run=dry_run)
+    from .times import local_zone_name
+
+    default_zone = local_zone_name()  # what build_job would look up for every entry without one
     total = len(parsed.entries)
     step = max(1, total // 100)
     rows: list[tuple[Entry, dict[str, Any]]] = []
@@ -739,6 +777,10 @@ def import_parsed(
                 + (f" (line {first.line})" if first.line is not None else "")
                 + "; nothing was imported"
             )
+        if entry.spec.timezone is None:
+            spec = copy.copy(entry.spec)
+            spec.timezone = default_zone
+            entry = Entry(entry.index, entry.name, spec, entry.line)
         rows.append((entry, _build(entry, now, checked_refs, result.notes)))
         seen[entry.name or ""] = entry
         if progress and (i % step == 0 or i == total):
@@ -803,6 +845,7 @@ def import_parsed(
 def _changes(old: Job, fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     """What ``--replace`` changes in an existing job (empty: nothing differs)."""
     new = dict(_DEFAULTS)
+    new.update(dict.fromkeys(extra_fields()))
     new.update({k: v for k, v in fields.items() if k not in ("name", "created_at", "updated_at")})
     same_schedule = (old.kind, old.expr, old.timezone) == (new["kind"], new["expr"], new["timezone"])
     if same_schedule and not (new["enabled"] and not old.enabled):
