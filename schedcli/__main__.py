@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def main() -> None:
+    from .quick import try_run_due
+
+    code = try_run_due(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
     from .cli import main as cli_main
 
     cli_main()

@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__, render
+from . import options as opts
 from .errors import InvalidValue, SchedError, UsageError
 from .models import STATUSES, JobSpec
 
@@ -131,8 +132,7 @@ def _version(value: bool) -> None:
 def main_callback(
     ctx: typer.Context,
     db: Optional[Path] = typer.Option(
-        None, "--db", envvar="SCHEDCLI_DB", show_envvar=True,
-        help="Database file [default: $XDG_DATA_HOME/schedcli/schedcli.db].",
+        None, opts.DB.name, envvar=opts.DB.envvar, show_envvar=True, metavar=opts.DB.metavar, help=opts.DB.help,
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
@@ -208,7 +208,7 @@ RETRIES_OPT = typer.Option(None, "--retries", metavar="N", help="Retry a failed 
 RETRY_DELAY_OPT = typer.Option(None, "--retry-delay", metavar="DURATION", help="Delay before the first retry, doubling each time [default: 1m].")
 COLLECTOR_OPT = typer.Option(None, "--collector", metavar="REF", help="Run a Python collector (registered name or module:function) instead of a command.")
 PARAM_OPT = typer.Option(None, "--param", metavar="KEY=VALUE", help="Parameter passed to the collector (repeatable).")
-JSON_OPT = typer.Option(False, "--json", help="Print one JSON document.")
+JSON_OPT = typer.Option(False, opts.JSON.name, help=opts.JSON.help)
 ON_FAILURE_OPT = typer.Option(None, "--on-failure", metavar="CMD", help="Shell command run when a run fails (details in SCHEDCLI_* variables).")
 ON_SUCCESS_OPT = typer.Option(None, "--on-success", metavar="CMD", help="Shell command run when a run succeeds.")
 ON_RECOVERY_OPT = typer.Option(None, "--on-recovery", metavar="CMD", help="Shell command run when a run succeeds after a failure.")
@@ -487,10 +487,10 @@ def _parse_now(value: Optional[str]) -> Optional[datetime]:
 @app.command("run-due")
 def run_due(
     ctx: typer.Context,
-    now: Optional[str] = typer.Option(None, "--now", metavar="WHEN", help="Pretend it is this time (ISO 8601; machine zone unless an offset is given)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would run; change nothing."),
-    max_parallel: Optional[int] = typer.Option(None, "--max-parallel", metavar="N", help="Run at most N jobs at once [default: 4, or max_parallel in config.toml]."),
-    json_out: bool = JSON_OPT,
+    now: Optional[str] = typer.Option(None, opts.NOW.name, metavar=opts.NOW.metavar, help=opts.NOW.help),
+    dry_run: bool = typer.Option(False, opts.DRY_RUN.name, help=opts.DRY_RUN.help),
+    max_parallel: Optional[int] = typer.Option(None, opts.MAX_PARALLEL.name, metavar=opts.MAX_PARALLEL.metavar, help=opts.MAX_PARALLEL.help),
+    json_out: bool = typer.Option(False, opts.JSON.name, help=opts.JSON.help),
 ) -> None:
     """Run everything due now, once, and wait for it: the command for the system cron.
 
@@ -520,7 +520,7 @@ def run_due(
 @app.command()
 def watch(
     ctx: typer.Context,
-    max_parallel: Optional[int] = typer.Option(None, "--max-parallel", metavar="N", help="Run at most N jobs at once [default: 4, or max_parallel in config.toml]."),
+    max_parallel: Optional[int] = typer.Option(None, opts.MAX_PARALLEL.name, metavar=opts.MAX_PARALLEL.metavar, help=opts.MAX_PARALLEL.help),
 ) -> None:
     """Run the scheduler as a service: tick whenever something is due, until SIGTERM/SIGINT.
 

@@ -7,17 +7,18 @@ transactions and every query the engine and the command line need.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import stat
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import DatabaseBusy, DatabaseError, JobExists, JobNotFound, UnsafeDatabase
-from .models import Job, Run
+
+if TYPE_CHECKING:
+    from .models import Job, Run
 
 SCHEMA_VERSION = 2  # number of migrations in schedcli.migrations
 DEFAULT_BUSY_TIMEOUT = 10.0
@@ -300,19 +301,19 @@ class Store:
         ).fetchone()
         if row is None:
             raise JobNotFound(f"no job named {name!r} (see: schedcli list)")
-        return Job.from_row(row)
+        return _job(row)
 
     def find_job(self, name: str) -> Job | None:
         row = self._q(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE name = ?", (name,)).fetchone()
-        return Job.from_row(row) if row else None
+        return _job(row) if row else None
 
     def job_by_id(self, job_id: int) -> Job | None:
         row = self._q(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return Job.from_row(row) if row else None
+        return _job(row) if row else None
 
     def list_jobs(self) -> list[Job]:
         rows = self._q(f"SELECT {_JOB_COLUMNS}, {_LAST_RUN_SQL} FROM jobs ORDER BY name").fetchall()
-        return [Job.from_row(r) for r in rows]
+        return [_job(r) for r in rows]
 
     def due_jobs(self, now: int) -> list[Job]:
         """Enabled jobs whose next occurrence is at or before ``now`` (an index range scan)."""
@@ -321,13 +322,16 @@ class Store:
             "ORDER BY next_run_at, id",
             (now,),
         ).fetchall()
-        return [Job.from_row(r) for r in rows]
+        return [_job(r) for r in rows]
 
     def has_due(self, now: int) -> bool:
         row = self._q(
             "SELECT 1 FROM jobs WHERE enabled = 1 AND next_run_at <= ? LIMIT 1", (now,)
         ).fetchone()
         return row is not None
+
+    def has_running(self) -> bool:
+        return self._q("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone() is not None
 
     def next_due_at(self) -> int | None:
         row = self._q(
@@ -364,7 +368,7 @@ class Store:
         row = self._q(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise JobNotFound(f"no run with id {run_id} (see: schedcli history)")
-        return Run.from_row(row)
+        return _run(row)
 
     def get_output(self, run_id: int) -> tuple[bytes, bool, int] | None:
         row = self._q(
@@ -406,7 +410,7 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC LIMIT ?"
         params.append(limit)
-        return [Run.from_row(r) for r in self._q(sql, params).fetchall()]
+        return [_run(r) for r in self._q(sql, params).fetchall()]
 
     def finish_run(self, run_id: int, fields: dict[str, Any]) -> bool:
         """Record a run's end, only if it is still marked running."""
@@ -429,7 +433,7 @@ class Store:
                 f"(SELECT job_id, scheduled_for FROM runs WHERE id IN ({marks})))"
             )
             params += list(run_ids)
-        return [Run.from_row(r) for r in self._q(sql + " ORDER BY id", params).fetchall()]
+        return [_run(r) for r in self._q(sql + " ORDER BY id", params).fetchall()]
 
     def prune(
         self,
@@ -566,15 +570,20 @@ class Store:
             (since, since, job_id, job_id),
         ).fetchall()
 
-    def stats_duration_at(self, job_id: int, offset: int, since: float | None = None) -> float | None:
-        """The duration at position ``offset`` (0-based) of the job's real runs sorted by duration."""
-        row = self._q(
-            "SELECT r.duration_s FROM runs r WHERE r.job_id = ? "
-            f"AND r.status IN {self._REAL} AND r.duration_s IS NOT NULL AND {self._SINCE} "
-            "ORDER BY r.duration_s LIMIT 1 OFFSET ?",
-            (job_id, since, since, offset),
-        ).fetchone()
-        return row[0] if row else None
+    def stats_durations_at(self, job_id: int, offsets: list[int], since: float | None = None) -> dict[int, float]:
+        """Durations at the given 0-based positions of the job's real runs sorted by duration
+        (one sort, in SQLite, for all positions: percentiles without loading the history)."""
+        if not offsets:
+            return {}
+        marks = ", ".join("?" for _ in offsets)
+        rows = self._q(
+            "SELECT rn, d FROM (SELECT r.duration_s AS d, "
+            "row_number() OVER (ORDER BY r.duration_s) - 1 AS rn FROM runs r WHERE r.job_id = ? "
+            f"AND r.status IN {self._REAL} AND r.duration_s IS NOT NULL AND {self._SINCE}) "
+            f"WHERE rn IN ({marks})",
+            (job_id, since, since, *offsets),
+        ).fetchall()
+        return {int(r[0]): r[1] for r in rows}
 
     def stats_last_failure(self, job_id: int, since: float | None = None) -> sqlite3.Row | None:
         """The job's latest run that ended error, timeout or interrupted."""
@@ -605,7 +614,21 @@ _LAST_RUN_SQL = (
 )
 
 
+def _job(row: Any) -> "Job":
+    from .models import Job
+
+    return Job.from_row(row)
+
+
+def _run(row: Any) -> "Run":
+    from .models import Run
+
+    return Run.from_row(row)
+
+
 def _encode_job(fields: dict[str, Any]) -> dict[str, Any]:
+    import json
+
     row = dict(fields)
     for key in ("params", "env"):
         if key in row and row[key] is not None:

@@ -93,9 +93,19 @@ def decide(job: Job, schedule: sched.Schedule, now: datetime) -> Decision:
     assert first is not None
     now_s = int(now.timestamp())
     decision = Decision()
+    grace_start = now_s - job.grace  # occurrences at or after this may still run
+    after_first = schedule.next_after(_dt(first))
+    if after_first is None or after_first > now:
+        # The common case: exactly one occurrence is due.
+        decision.next_run_at = int(after_first.timestamp()) if after_first is not None else None
+        if first >= grace_start:
+            decision.run = [first]
+        else:
+            decision.missed_count = 1
+            decision.missed_first = decision.missed_last = first
+        return decision
     nxt = schedule.next_after(now)
     decision.next_run_at = int(nxt.timestamp()) if nxt is not None else None
-    grace_start = now_s - job.grace  # occurrences at or after this may still run
     lo = max(first, grace_start)
     # occurrences in [lo, now]
     in_grace_count, _ = sched.count_occurrences(schedule, _dt(lo - 1), _dt(now_s), cap=COUNT_CAP)
@@ -175,11 +185,16 @@ class Engine:
             return True
         return process.is_alive(pid, identity)
 
-    def _recover(self, now: float) -> list[tuple[int, str | None]]:
-        """Mark runs whose runner died as interrupted; return orphan groups to kill."""
+    def _recover(self, now: float) -> tuple[list[tuple[int, str | None]], dict[int, list[sqlite3.Row]]]:
+        """Mark runs whose runner died as interrupted.
+
+        Returns the orphaned process groups to kill and the live running runs by job.
+        """
         orphans = []
+        alive: dict[int, list[sqlite3.Row]] = {}
         for row in self.store.running_runs():
             if self._owner_alive(row["runner_pid"], row["runner_identity"]):
+                alive.setdefault(row["job_id"], []).append(row)
                 continue
             reason = f"runner (pid {row['runner_pid']}) died while the job ran; not run again"
             self.store.update_run(
@@ -193,7 +208,7 @@ class Engine:
             )
             if row["pid"] is not None:
                 orphans.append((row["pid"], row["pid_identity"]))
-        return orphans
+        return orphans, alive
 
     def _alive_running(self, job_id: int) -> list[sqlite3.Row]:
         return [
@@ -223,7 +238,7 @@ class Engine:
         created: list[int] = []
         replace: list[tuple[int, int | None, str | None, str]] = []
         with self.store.write():
-            orphans = self._recover(now_f)
+            orphans, alive = self._recover(now_f)
             for job in self.store.due_jobs(now_s):
                 decision = decide(job, job_schedule(job), now)
                 if decision.missed_count:
@@ -250,7 +265,7 @@ class Engine:
                     )
                 runs: list[tuple[int, int]] = []
                 if decision.run:
-                    busy = self._alive_running(job.id)
+                    busy = alive.get(job.id, [])
                     for occurrence in decision.run:
                         if busy and job.overlap == "skip":
                             ids = ", ".join(f"#{r['id']}" for r in busy)

@@ -256,16 +256,19 @@ def compute_stats(
 ) -> list[JobStats]:
     """Per-job statistics over runs started within ``since`` seconds before ``now`` (all when None).
 
-    Counts are SQL aggregates; each percentile is one ``ORDER BY ... LIMIT 1 OFFSET``
-    query; only ``recent`` rows per job come into Python.
+    Counts are SQL aggregates; the percentiles come from one window-function sort per
+    job, in SQLite; only ``recent`` rows per job come into Python.
     """
     cutoff = None if since is None else now.timestamp() - since
     out: list[JobStats] = []
     with store.read():
         for row in store.stats_summary(cutoff, job.id if job else None):
             job_id, timed = row["job_id"], int(row["timed"])
-            p50 = store.stats_duration_at(job_id, nearest_rank(timed, 50), cutoff) if timed else None
-            p95 = store.stats_duration_at(job_id, nearest_rank(timed, 95), cutoff) if timed else None
+            p50 = p95 = None
+            if timed:
+                ranks = {50: nearest_rank(timed, 50), 95: nearest_rank(timed, 95)}
+                found = store.stats_durations_at(job_id, sorted(set(ranks.values())), cutoff)
+                p50, p95 = found.get(ranks[50]), found.get(ranks[95])
             last = store.stats_last_failure(job_id, cutoff) if row["failures"] else None
             recent_rows = store.stats_recent(job_id, recent, cutoff) if row["runs"] else []
             out.append(

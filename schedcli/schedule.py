@@ -315,8 +315,8 @@ class _CronSpec:
         # Vixie cron: DOM_STAR / DOW_STAR are set when the field *starts* with '*'.
         dom_star = fields[2].startswith("*")
         dow_star = fields[4].startswith("*")
-        self.day_and = dom_star or dow_star
-        self.fixed = True
+        self.day_and = dom_star and dow_star
+        self.fixed = not fields[0].startswith("*") and not fields[1].startswith("*")
         self.all_days = self.day_and and len(self.doms) == 31 and len(self.dows) == 7
         self.per_day = len(self.minutes) * len(self.hours)
 

@@ -453,6 +453,7 @@ _ENV_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 _NAME_COMMENT = re.compile(r"^#\s*name\s*:\s*(\S+)\s*$", re.IGNORECASE)
 _FIELDS5 = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(.*))?$")
 _WRAPPERS = {"exec", "nice", "ionice", "nohup", "env", "time", "chronic", "sudo", "flock", "timeout"}
+_WRAPPER_ARGS = {"flock": 1, "timeout": 1}
 _SCRIPT_EXT = (".sh", ".bash", ".py", ".pl", ".rb", ".php")
 
 
@@ -513,10 +514,15 @@ def derive_name(command: str) -> str:
             i += 2
             while i < len(words) and words[i] in ("&&", ";", "||"):
                 i += 1
-        elif word in _WRAPPERS:
+        elif word.rsplit("/", 1)[-1] in _WRAPPERS:
+            word = word.rsplit("/", 1)[-1]
             i += 1
             while i < len(words) and words[i].startswith("-"):
+                short = len(words[i]) == 2
                 i += 1
+                if short and i < len(words) and "/" not in words[i] and not words[i].startswith("-"):
+                    i += 1  # the option's argument: nice -n 10, sudo -u www
+            i += _WRAPPER_ARGS.get(word, 0)  # flock LOCKFILE, timeout DURATION
         else:
             break
     if i >= len(words):
@@ -847,7 +853,9 @@ def _changes(old: Job, fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     new = dict(_DEFAULTS)
     new.update(dict.fromkeys(extra_fields()))
     new.update({k: v for k, v in fields.items() if k not in ("name", "created_at", "updated_at")})
-    same_schedule = (old.kind, old.expr, old.timezone) == (new["kind"], new["expr"], new["timezone"])
+    same_schedule = (old.kind, old.expr) == (new["kind"], new["expr"]) and (
+        old.timezone == new["timezone"] or old.kind == "every"  # an interval ignores its zone
+    )
     if same_schedule and not (new["enabled"] and not old.enabled):
         # same schedule: keep the grid (every) and the pending next run
         new["anchor"] = old.anchor

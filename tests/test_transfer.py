@@ -11,7 +11,6 @@ import shutil
 import sqlite3
 import stat
 import subprocess
-import sys
 import time
 import tomllib
 from datetime import datetime, timezone
@@ -417,16 +416,16 @@ def _yaml_docs(text: str):
         return [d for d in yaml.safe_load_all(text) if d is not None]
     except ImportError:
         pass
-    python = shutil.which("python3")
-    if python is None:
-        return None
     code = "import sys, json, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))"
-    p = subprocess.run([python, "-c", code], input=text, capture_output=True, text=True)
-    if p.returncode != 0:
-        if "No module named" in p.stderr:
-            return None
-        raise AssertionError(f"YAML did not parse: {p.stderr}")
-    return json.loads(p.stdout)
+    for python in dict.fromkeys(filter(None, (shutil.which("python3"), "/usr/bin/python3"))):
+        if not os.path.exists(python):
+            continue
+        p = subprocess.run([python, "-c", code], input=text, capture_output=True, text=True, timeout=60)
+        if p.returncode == 0:
+            return json.loads(p.stdout)
+        if "No module named" not in p.stderr:
+            raise AssertionError(f"YAML did not parse: {p.stderr}")
+    return None
 
 
 def _k8s_fixture(cli):
@@ -628,3 +627,22 @@ def test_oncalendar_fires_when_schedcli_does(expr, tz):
         cursor = schedule.next_after(cursor)
         expected.append(cursor)
     assert sorted(got)[:count] == expected
+
+
+def test_crontab_details_names_env_and_home():
+    parsed = transfer.parse_crontab(
+        'HOME=/srv\nGREETING = "hello world"\n'
+        "-*/5 * * * * nice -n 10 /opt/bin/sync.py --all\n"
+        "# name: tidy\n@hourly find /tmp -delete\n"
+        "0 0 * * * sudo -u www /usr/bin/flock -n /tmp/lock /usr/local/bin/job.sh\n"
+        "0 1 * * * /usr/local/bin/job.sh again\n"
+    )
+    assert [(e.name, e.line) for e in parsed.entries] == [("sync", 3), ("tidy", 5), ("job", 6), ("job-2", 7)]
+    first = parsed.entries[0].spec
+    assert first.expr == "*/5 * * * *" and first.command == ["nice -n 10 /opt/bin/sync.py --all"]
+    assert first.env == {"HOME": "/srv", "GREETING": "hello world"} and first.cwd == "/srv"
+    assert parsed.skipped == [] and parsed.notes == []
+    with pytest.raises(transfer.TransferError, match=r"^line 2: CRON_TZ: unknown time zone 'Mars/Base'"):
+        transfer.parse_crontab("0 0 * * * true\nCRON_TZ=Mars/Base\n")
+    with pytest.raises(transfer.TransferError, match=r"^line 1: not a crontab entry"):
+        transfer.parse_crontab("* * * *\n")

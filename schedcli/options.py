@@ -1,0 +1,34 @@
+"""Definitions of the options that both the full command line and the quick cron path read.
+
+Each option is defined once here: ``cli.py`` builds its Typer options from these
+records, and ``quick.py`` parses the same names without importing Typer.
+"""
+
+from __future__ import annotations
+
+
+class OptionDef:
+    """One option: its name, help text, metavar (None for a flag) and environment variable."""
+
+    __slots__ = ("name", "help", "metavar", "envvar")
+
+    def __init__(self, name: str, help: str, metavar: str | None = None, envvar: str | None = None) -> None:
+        self.name = name
+        self.help = help
+        self.metavar = metavar
+        self.envvar = envvar
+
+    @property
+    def takes_value(self) -> bool:
+        return self.metavar is not None
+
+
+DB = OptionDef("--db", "Database file [default: $XDG_DATA_HOME/schedcli/schedcli.db].", "PATH", "SCHEDCLI_DB")
+
+# run-due
+NOW = OptionDef("--now", "Pretend it is this time (ISO 8601; machine zone unless an offset is given).", "WHEN")
+DRY_RUN = OptionDef("--dry-run", "Show what would run; change nothing.")
+MAX_PARALLEL = OptionDef("--max-parallel", "Run at most N jobs at once [default: 4, or max_parallel in config.toml].", "N")
+JSON = OptionDef("--json", "Print one JSON document.")
+
+RUN_DUE = (NOW, DRY_RUN, MAX_PARALLEL, JSON)
