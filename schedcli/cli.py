@@ -573,19 +573,34 @@ def history(
 
 
 @app.command()
-def logs(ctx: typer.Context, run_id: int = typer.Argument(..., metavar="RUN_ID", help="The run (see history).")) -> None:
+def logs(
+    ctx: typer.Context,
+    run_id: int = typer.Argument(..., metavar="RUN_ID", help="The run (see history)."),
+    json_out: bool = JSON_OPT,
+) -> None:
     """Print the captured output (stdout and stderr together) of one run."""
     store = _state(ctx).store()
     run_obj = store.get_run(run_id)
     stored = store.get_output(run_obj.id)
+    hooks = store.hook_results(run_obj.id)
+    output, truncated, total = stored if stored is not None else (b"", False, 0)
+    if json_out:
+        doc = render.run_dict(run_obj, output.decode("utf-8", "replace"))
+        doc["output_truncated"] = truncated
+        doc["output_bytes"] = total
+        doc["hooks"] = [
+            {"event": h["event"], "target": h["target"], "ok": bool(h["ok"]), "detail": h["detail"]}
+            for h in hooks
+        ]
+        render.print_json(doc)
+        return
     if stored is None:
         render.message(f"run #{run_obj.id} has no output ({run_obj.status})")
-        return
-    output, truncated, total = stored
-    render.write_output(output)
+    else:
+        render.write_output(output)
     if truncated:
         sys.stderr.write(f"(output truncated: {total} bytes written, head and tail kept)\n")
-    for hook in store.hook_results(run_obj.id):
+    for hook in hooks:
         state = "ok" if hook["ok"] else "FAILED"
         sys.stderr.write(f"({hook['target']} for {hook['event']}: {state}: {hook['detail']})\n")
 
@@ -611,6 +626,7 @@ def next_runs(
     start = _parse_now(after) or _now()
     items: list[tuple[Optional[str], datetime]] = []
     zone_name = None
+    title = None
     if cron is not None or every is not None:
         if name is not None:
             raise UsageError("give a job NAME or --cron/--every, not both")
@@ -624,6 +640,8 @@ def next_runs(
             sched.parse_duration(every)
             schedule = sched.make_schedule("every", every, zone_name, start)
         items = [(None, t) for t in _take(schedule, start, count)]
+        kind, expr = ("cron", schedule.expr) if cron is not None else ("every", every.strip())
+        title = f"{expr}: {sched.describe(kind, expr)} ({zone_name})"
     else:
         if tz is not None:
             raise UsageError("--tz goes with --cron; a job has its own zone")
@@ -646,7 +664,7 @@ def next_runs(
 
         render.print_json([{"job": j, "at": iso(t)} for j, t in items])
     else:
-        render.next_table(items, zone_name)
+        render.next_table(items, zone_name, title)
 
 
 def _take(schedule, start: datetime, count: int) -> list[datetime]:

@@ -253,14 +253,35 @@ class CronState:
         return self.installed and self.current == self.entry
 
 
+def installed_log(entry: str | None) -> Path | None:
+    """The log file an installed entry appends to (``>>LOG 2>&1`` at its end), if readable."""
+    if not entry:
+        return None
+    try:
+        words = shlex.split(entry.replace("\\%", "%"))
+    except ValueError:
+        return None
+    if len(words) >= 2 and words[-1] == "2>&1" and words[-2].startswith(">>") and len(words[-2]) > 2:
+        log = words[-2][2:]
+        return Path(log) if os.path.isabs(log) else None
+    return None
+
+
+def _choose_log(log: Path | str | None, current: str | None) -> Path:
+    """``--log`` when given, else the log of the entry already installed, else the default."""
+    if log is not None:
+        return absolute_db(log)
+    return installed_log(current) or default_log_path()
+
+
 def cron_state(db: Path | str, log: Path | None = None) -> CronState:
     """What ``cron install`` would write for ``db`` and what the crontab holds now."""
     db = absolute_db(db)
-    log = absolute_db(log) if log is not None else default_log_path()
-    entry = cron_entry(db, log)
     content = read_crontab()
     installed = bool(content is not None and find_block(content, db))
     current = _entry_of(content, db) if content is not None else None
+    log = _choose_log(log, current)
+    entry = cron_entry(db, log)
     return CronState(db, entry, marker_line(db), log, installed, current, content is not None)
 
 
@@ -283,12 +304,15 @@ def _prepare_log(log: Path) -> None:
 
 
 def install_cron(db: Path | str, log: Path | None = None) -> tuple[str, CronState]:
-    """Install (or update) the entry for ``db``. Returns (``installed|updated|unchanged``, state)."""
+    """Install (or update) the entry for ``db``. Returns (``installed|updated|unchanged``, state).
+
+    Without ``log``, an entry already installed keeps its log file.
+    """
     db = absolute_db(db)
-    log = default_log_path() if log is None else absolute_db(log)
-    entry = cron_entry(db, log)
     content = read_crontab()
     blocks = find_block(content, db) if content is not None else []
+    log = _choose_log(log, _entry_of(content, db) if content is not None else None)
+    entry = cron_entry(db, log)
     new = with_entry(content, db, entry)
     if content is not None and new == content:
         action = "unchanged"

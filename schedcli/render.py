@@ -187,8 +187,11 @@ def planned_dicts(planned: list[Occurrence]) -> list[dict[str, Any]]:
     ]
 
 
-def next_table(items: Iterable[tuple[str | None, datetime]], tz_name: str | None = None) -> None:
+def next_table(items: Iterable[tuple[str | None, datetime]], tz_name: str | None = None,
+               title: str | None = None) -> None:
     out = console()
+    if title:
+        out.print(Text(title))
     table = _table("JOB", "AT", "UTC")
     count = 0
     for job, at in items:

@@ -315,7 +315,7 @@ class _CronSpec:
         # Vixie cron: DOM_STAR / DOW_STAR are set when the field *starts* with '*'.
         dom_star = fields[2].startswith("*")
         dow_star = fields[4].startswith("*")
-        self.day_and = dom_star and dow_star
+        self.day_and = dom_star or dow_star
         self.fixed = not fields[0].startswith("*") and not fields[1].startswith("*")
         self.all_days = self.day_and and len(self.doms) == 31 and len(self.dows) == 7
         self.per_day = len(self.minutes) * len(self.hours)
@@ -522,7 +522,7 @@ def validate_cron(expr: str) -> str:
 
 #: Probe spacing when looking for offset changes.  No two transitions since
 #: 1900 in tzdata are closer than about 4 days, so 12 hours cannot miss one.
-_PROBE = timedelta(hours=12)
+_PROBE = timedelta(days=300)
 _MIN_YEAR, _MAX_YEAR = 2, 9998
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from .models import Job, Run
+from functools import lru_cache
+
 from .schedule import describe
+
+
+@lru_cache(maxsize=4096)
+def _describe(kind: str, expr: str) -> str:
+    return describe(kind, expr)
 from .times import iso
 
 
@@ -14,7 +21,7 @@ def job_dict(job: Job) -> dict[str, Any]:
         "name": job.name,
         "schedule": job.expr,
         "schedule_kind": job.kind,
-        "description_of_schedule": describe(job.kind, job.expr),
+        "schedule_description": _describe(job.kind, job.expr),
         "timezone": job.timezone,
         "enabled": job.enabled,
         "command": job.command,

@@ -174,6 +174,11 @@ def test_cron_install_updates_a_moved_entry_in_place(cli, crontab, db_path, tmp_
     assert lines[2].endswith(f">>{tmp_path / 'logs' / 'other.log'} 2>&1".encode())
     assert lines[3:] == [b"# end", b""]
     assert crontab.get().count(marker(db_path)) == 1
+    # without --log, the installed entry keeps its log file
+    again = cli("cron", "install", "--json").json()
+    assert again["action"] == "unchanged" and again["log"] == str(tmp_path / "logs" / "other.log")
+    shown = cli("cron", "show", "--json").json()
+    assert shown["up_to_date"] is True and shown["log"] == again["log"]
     # a duplicated block (copy-paste) collapses into one
     crontab.set(crontab.get() + marker(db_path) + b"\n" + lines[2] + b"\n")
     assert cli("cron", "install", "--log", str(tmp_path / "logs" / "other.log")).exit_code == 0
