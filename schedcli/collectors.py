@@ -19,6 +19,7 @@ import importlib
 import importlib.util
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable
 
 from .errors import InvalidValue
@@ -44,8 +45,12 @@ class CollectorContext:
     params: dict[str, str] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=1)
 def registered() -> dict[str, str]:
-    """Names registered in the ``schedcli.collectors`` entry-point group -> their targets."""
+    """Names registered in the ``schedcli.collectors`` entry-point group -> their targets.
+
+    Read once per process (installed packages do not change while a command runs).
+    """
     from importlib.metadata import entry_points
 
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
