@@ -256,8 +256,16 @@ def stats(
             Text(sparkline([d for _, d in s.recent], unicode), style="cyan"),
         )
     out.print(table)
-    legend = "  ".join(f"{v[0] if unicode else v[1]} {k}" for k, v in _OUTCOME.items())
-    out.print(Text(f"recent: last {max(len(s.recent) for s in result)} runs, oldest first; {legend}", style="dim"))
+    shown = max(len(s.recent) for s in result)
+    if shown:
+        legend = "  ".join(f"{v[0] if unicode else v[1]} {k}" for k, v in _OUTCOME.items())
+        out.print(Text(f"RECENT and DURATIONS: the last {shown} runs, oldest first; {legend}", style="dim"))
+
+
+def _raw(line: str) -> None:
+    """A line to copy as is (never wrapped to the terminal's width)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 # -- cron -----------------------------------------------------------------------------------
@@ -286,7 +294,7 @@ def cron_install(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool 
         return
     verb = {"installed": "Installed", "updated": "Updated", "unchanged": "Already installed:"}[action]
     render.message(f"{verb} the crontab entry for {state.db}")
-    render.message(f"  {state.entry}")
+    _raw(f"  {state.entry}")
     render.message(f"Output is appended to {state.log}")
 
 
@@ -324,8 +332,8 @@ def cron_show(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = _
                            "installed": installed, "up_to_date": up_to_date, "current_entry": current,
                            "crontab": crontab_program(), "error": error})
         return
-    render.message(marker_line(db))
-    render.message(entry)
+    _raw(marker_line(db))
+    _raw(entry)
     if installed is None:
         render.message(f"installed: unknown ({error})")
     elif not installed:

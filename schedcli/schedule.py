@@ -18,16 +18,22 @@ Cron semantics follow Vixie cron as patched by Debian (and cronie), cron(8):
   repeated minutes fire twice.
 * Interval schedules count elapsed time and ignore DST entirely.
 
-Implementation: the five fields are expanded by our own parser (it gives
-precise error messages and the Vixie day-of-month/day-of-week rule, which
-croniter does not implement: croniter ORs ``*/2`` with a day of week).
+Implementation: the five fields are expanded by our own parser, not by croniter.
+croniter 7 departs from cron(8) in ways that break the guarantees above: it ORs
+day-of-month and day-of-week when one of them is a step such as ``*/2`` (cron
+ANDs them, because the field starts with ``*``), expands ``21-21/1`` to every
+minute, accepts Quartz extensions (``L``, ``#``, ``?``) and wraps reversed
+ranges. The parser here gives precise error messages, and the whole module is
+checked against cronsim, an independent implementation of Debian cron, by a
+differential property test.
+
 Matching is done on naive wall-clock datetimes.  Time is cut into UTC
 *segments* of constant UTC offset (real transitions, plus every 1 January
 00:00 UTC as a harmless pseudo-boundary), so a segment maps naive wall time to
 UTC by subtracting one offset; DST rules only matter at segment starts.  That
 keeps next/previous/count operations fast (a year of an every-minute cron is
-counted day by day, not minute by minute).  croniter and cron_descriptor are
-never imported at module import time.
+counted day by day, not minute by minute).  cron_descriptor (for ``describe``)
+is imported only when a description is asked for.
 """
 
 from __future__ import annotations
@@ -75,7 +81,6 @@ _UNITS: tuple[tuple[str, int], ...] = (
     ("m", 60),
     ("s", 1),
 )
-_UNIT_SECONDS = dict(_UNITS)
 #: Longest accepted duration: 100 years of 365.25 days.
 MAX_DURATION = 36525 * 86400
 _DURATION_RE = re.compile(r"(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
@@ -522,7 +527,7 @@ def validate_cron(expr: str) -> str:
 
 #: Probe spacing when looking for offset changes.  No two transitions since
 #: 1900 in tzdata are closer than about 4 days, so 12 hours cannot miss one.
-_PROBE = timedelta(days=300)
+_PROBE = timedelta(hours=12)
 _MIN_YEAR, _MAX_YEAR = 2, 9998
 
 

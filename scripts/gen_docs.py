@@ -120,6 +120,9 @@ def _path_kind(param: Any) -> Optional[str]:
 ENVIRONMENT_VARIABLES: tuple[tuple[str, str], ...] = (
     ("XDG_DATA_HOME", "Where the default database lives: $XDG_DATA_HOME/schedcli/schedcli.db "
      "(when unset or not absolute, ~/.local/share/schedcli/schedcli.db)."),
+    ("SCHEDCLI_CONFIG", "The configuration file [default: $XDG_CONFIG_HOME/schedcli/config.toml]."),
+    ("XDG_CONFIG_HOME", "Where the configuration file and the systemd user unit live [default: ~/.config]."),
+    ("XDG_STATE_HOME", "Where the crontab entry's log goes by default [default: ~/.local/state]."),
     ("NO_COLOR", "When set to a non-empty value, output has no colour (as when stdout is not a terminal)."),
     ("SCHEDCLI_BUSY_TIMEOUT", "Seconds to wait for a database locked by another schedcli process "
      "before failing with exit status 1 [default: 10]."),
@@ -131,6 +134,10 @@ JOB_ENVIRONMENT = ("SCHEDCLI_JOB", "SCHEDCLI_RUN_ID", "SCHEDCLI_SCHEDULED_FOR", 
 FILES: tuple[tuple[str, str], ...] = (
     ("$XDG_DATA_HOME/schedcli/schedcli.db", "The default database, created mode 0600 in a 0700 directory "
      "(~/.local/share/schedcli/schedcli.db when XDG_DATA_HOME is unset)."),
+    ("$XDG_CONFIG_HOME/schedcli/config.toml", "Optional configuration: defaults for new jobs and runners, "
+     "retention and hooks (see schedcli config)."),
+    ("$XDG_STATE_HOME/schedcli/cron.log", "Default log of the crontab entry written by schedcli cron install."),
+    ("$XDG_CONFIG_HOME/systemd/user/schedcli.service", "The unit written by schedcli systemd unit --install."),
 )
 EXIT_STATUS: tuple[tuple[str, str], ...] = (
     ("0", "Success (for run: the run ended success or warning; for run-due: nothing that ran failed)."),
@@ -172,6 +179,7 @@ class Arg:
     required: bool
     variadic: bool
     kind: Optional[str] = None
+    choices: tuple[str, ...] = ()
 
 
 @dataclass
@@ -306,7 +314,7 @@ def _argument(path: tuple[str, ...], param: Any, ctx: Any) -> Arg:
     choices = _static_choices(param, ctx)
     kind = None if choices else value_kind(path, param)
     return Arg(name=param.name or "", metavar=metavar, help=clean_help(getattr(param, "help", None)),
-               required=bool(param.required), variadic=variadic, kind=kind)
+               required=bool(param.required), variadic=variadic, kind=kind, choices=choices)
 
 
 def _build(command: Any, ctx: Any, path: tuple[str, ...]) -> Cmd:
@@ -396,14 +404,15 @@ def render_bash(tree: Cmd) -> str:
             pattern = "|".join(sq(f"{c.name} {n}") for n in o.names)
             optval_lines.append(f"        {pattern}) echo {sq(action)} ;;")
         for i, a in enumerate(c.arguments):
+            action = sq("choice " + " ".join(a.choices)) if a.choices else (a.kind or "none")
             if a.variadic:
                 if a.kind == "command":
                     arg_lines.append(f"        {sq(f'{c.name} {i}')}) echo command ;;")
                     arg_lines.append(f"        {sq(f'{c.name} ')}*) echo file ;;")
                 else:
-                    arg_lines.append(f"        {sq(f'{c.name} ')}*) echo {a.kind or 'none'} ;;")
+                    arg_lines.append(f"        {sq(f'{c.name} ')}*) echo {action} ;;")
                 break
-            arg_lines.append(f"        {sq(f'{c.name} {i}')}) echo {a.kind or 'none'} ;;")
+            arg_lines.append(f"        {sq(f'{c.name} {i}')}) echo {action} ;;")
     dyn_lines = []
     for kind, (argv, _key) in DYNAMIC.items():
         dyn_lines.append(f"        {kind}) out=$(\"$prog\" \"${{fwd[@]}}\" {' '.join(argv)} 2>/dev/null "
@@ -612,10 +621,10 @@ def render_zsh_leaf(c: Cmd) -> str:
                 command_at = i
                 specs.append(sq(f"*:{msg}:->command"))
             else:
-                specs.append(sq(f"*:{msg}:{zsh_action(a.kind, ())}"))
+                specs.append(sq(f"*:{msg}:{zsh_action(a.kind, a.choices)}"))
             break
         colon = ":" if a.required else "::"
-        specs.append(sq(f"{i}{colon}{msg}:{zsh_action(a.kind, ())}"))
+        specs.append(sq(f"{i}{colon}{msg}:{zsh_action(a.kind, a.choices)}"))
     if not command_at:
         body = " \\\n    ".join(["_arguments -S -s :"] + specs)
         return f"""{zsh_func(c)}() {{
@@ -727,6 +736,11 @@ def fq(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def fdq(text: str) -> str:
+    """Double-quote for fish (for conditions that hold single-quoted words)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+
+
 def fish_value_args(kind: Optional[str], choices: tuple[str, ...]) -> str:
     if choices:
         return "-x -a " + fq(" ".join(choices))
@@ -754,7 +768,7 @@ def render_fish(tree: Cmd) -> str:
     for c in cmds:
         lines.append(f"\n# {c.name}")
         for s in c.subcommands:
-            lines.append(f"complete -c {PROG} -n {fq(f'__{PROG}_needs_command {fq(c.name)}')} "
+            lines.append(f"complete -c {PROG} -n {fdq(f'__{PROG}_needs_command {fq(c.name)}')} "
                          f"-a {fq(s.path[-1])} -d {fq(s.summary)}")
         for o in c.options:
             flags = []
@@ -766,19 +780,19 @@ def render_fish(tree: Cmd) -> str:
                 else:
                     flags.append(f"-o {fq(n[1:])}")
             value = "" if o.flag else " " + fish_value_args(o.kind, o.choices)
-            lines.append(f"complete -c {PROG} -n {fq(f'__{PROG}_using {fq(c.name)}')} {' '.join(flags)}"
+            lines.append(f"complete -c {PROG} -n {fdq(f'__{PROG}_using {fq(c.name)}')} {' '.join(flags)}"
                          f"{value} -d {fq(first_paragraph(o.help))}")
         for i, a in enumerate(c.arguments):
             index = f"{i}+" if a.variadic else str(i)
             if a.variadic and a.kind == "command":
-                lines.append(f"complete -c {PROG} -n {fq(f'__{PROG}_argument {fq(c.name)} {i}')} "
+                lines.append(f"complete -c {PROG} -n {fdq(f'__{PROG}_argument {fq(c.name)} {i}')} "
                              f"-a '(__fish_complete_command)'")
-                lines.append(f"complete -c {PROG} -n {fq(f'__{PROG}_argument {fq(c.name)} {i + 1}+')} -F")
+                lines.append(f"complete -c {PROG} -n {fdq(f'__{PROG}_argument {fq(c.name)} {i + 1}+')} -F")
                 break
-            if a.kind is None:
+            if a.kind is None and not a.choices:
                 continue
-            args = fish_value_args(a.kind, ()).replace("-x ", "").replace("-r ", "")
-            lines.append(f"complete -c {PROG} -n {fq(f'__{PROG}_argument {fq(c.name)} {index}')} {args}")
+            args = fish_value_args(a.kind, a.choices).replace("-x ", "").replace("-r ", "")
+            lines.append(f"complete -c {PROG} -n {fdq(f'__{PROG}_argument {fq(c.name)} {index}')} {args}")
             if a.variadic:
                 break
     dyn = "\n".join(
@@ -809,6 +823,12 @@ end
 # __{PROG}_dashdash (1 after --) and __{PROG}_fwd (root options passed on to {PROG}).
 function __{PROG}_state
     set -l words (commandline -opc)
+    # every completion entry asks: work it out once per command line
+    set -l key "$words"
+    if set -q __{PROG}_key; and test "$__{PROG}_key" = "$key"
+        return 0
+    end
+    set -g __{PROG}_key $key
     set -e words[1]
     set -g __{PROG}_path {PROG}
     set -g __{PROG}_npos 0

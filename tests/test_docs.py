@@ -310,7 +310,7 @@ def test_bash_completion(shell_env):
         script.append("_t " + " ".join(shlex.quote(w) for w in words))
     r = subprocess.run([bash, "--norc", "--noprofile", "-c", "\n".join(script)], capture_output=True, text=True,
                        env=shell_env["env"], cwd=shell_env["cwd"], timeout=120)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 0 and r.stderr == "", r.stderr
     results = [[x for x in block.split("\n") if x] for block in r.stdout.split("<case>\n")[:-1]]
     assert len(results) == len(cases), r.stdout
     _check(results, cases, "bash")
@@ -325,6 +325,7 @@ COMP_WORDS=(schedcli --db={shlex.quote(str(shell_env['other']))} show ''); COMP_
 """
     r = subprocess.run([bash, "--norc", "--noprofile", "-c", script], capture_output=True, text=True,
                        env=shell_env["env"], timeout=60)
+    assert r.stderr == "", r.stderr
     blocks = [b.split() for b in r.stdout.split("<case>\n")]
     assert blocks[0] == ["--overlap=replace"], r.stdout
     assert blocks[1] == ["allow"], r.stdout
@@ -342,7 +343,7 @@ def test_fish_completion(shell_env, tmp_path):
               "    complete -C \"$line\"\n    echo '<case>'\nend\n")
     r = subprocess.run([fish, "--no-config", "-c", script], capture_output=True, text=True,
                        env=shell_env["env"], cwd=shell_env["cwd"], timeout=120)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 0 and r.stderr == "", r.stderr
     results = [[x.split("\t")[0] for x in block.split("\n") if x] for block in r.stdout.split("<case>\n")[:-1]]
     assert len(results) == len(cases), r.stdout
     _check(results, cases, "fish")
@@ -351,6 +352,7 @@ def test_fish_completion(shell_env, tmp_path):
 # Drives an interactive zsh in a pseudo-terminal and records what compadd receives.
 ZSH_HARNESS = r"""
 zmodload zsh/zpty 2>/dev/null || exit 3
+setopt extendedglob
 zpty z zsh -f -i
 zpty -w z "PROMPT='' RPROMPT=''; unsetopt zle_bracketed_paste 2>/dev/null"
 zpty -w z "fpath=(${(q)1} \$fpath); autoload -U compinit; compinit -u -D"
@@ -376,6 +378,8 @@ for line in "${@[2,-1]}"; do
       print -r -- "${${rest#*<hit>}%%</hit>*}"
       rest=${rest#*</hit>}
     done
+    # "function:line: message" is zsh reporting an error
+    [[ $out == *[a-z_]:<->:\ * && $out != *'<hit>'* ]] && print -u2 -r -- "${out//$'\e'\[[0-9;?]#[a-zA-Z]/}"
     [[ $out == *"<end>$n"* && $out != *print* ]] && break
     out=''
   done
@@ -400,6 +404,7 @@ def test_zsh_completion(shell_env, tmp_path):
         pytest.skip("zsh has no zsh/zpty module")
     results = [[x.strip() for x in block.split("\n") if x.strip()] for block in r.stdout.split("<case>\n")[:-1]]
     assert len(results) == len(cases), r.stdout + r.stderr
+    assert r.stderr == "", r.stderr
     # zsh inserts the directory part itself: file candidates are bare names
     adjusted = []
     for words, expected, unexpected in cases:

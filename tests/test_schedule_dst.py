@@ -8,6 +8,9 @@ implements them and is the oracle:
   local time runs once, at its first occurrence;
 * wildcard job: follows the wall clock; gap minutes do not exist, repeated
   minutes run twice.
+
+cronsim 2.8 is the oracle except for a few documented deviations from Debian
+cron (see "KNOWN CRONSIM DEVIATIONS" below).
 """
 
 from __future__ import annotations
@@ -314,7 +317,7 @@ ZONES = [
 ]
 N_FIRES = 20  # compare at least this many fires ...
 DENSE_SPAN = timedelta(days=4)  # ... and every fire in the first 4 days after the start ...
-MAX_FIRES = 1500  # ... up to this many
+MAX_FIRES = 500  # ... up to this many
 COMPARE_SPAN = timedelta(days=366 * 30)
 ARTIFACT_WINDOW = timedelta(hours=26)
 _SECOND = timedelta(seconds=1)
@@ -550,8 +553,8 @@ def test_transition_sweep_matches_cronsim(zone: str) -> None:
     categories = set()
     for t in transitions:
         for expr in SWEEP_EXPRESSIONS:
-            # From 6 hours before; 600 fires are enough for even '* * * * *' to cross.
-            categories.add(_compare_with_cronsim(expr, zone, t - timedelta(hours=6), max_fires=600))
+            # From 6 hours before; 400 fires are enough for even '* * * * *' to cross.
+            categories.add(_compare_with_cronsim(expr, zone, t - timedelta(hours=6), max_fires=400))
     used_brute_force = any("brute force" in c for c in categories)
     assert used_brute_force == (zone in SWEEP_DEVIATION_ZONES)
 
@@ -581,12 +584,37 @@ def test_next_prev_count_are_consistent(expr: str, zone_start: tuple[str, dateti
 
 
 def test_cronsim_deviation_examples_are_real() -> None:
-    """Pin the cronsim behaviours excluded above, so a cronsim upgrade that fixes them is noticed."""
-    lord_howe = ZoneInfo("Australia/Lord_Howe")
-    sim = CronSim("30 * * * *", utc("2026-10-03T14:45:00Z").astimezone(lord_howe))
-    assert [iso(next(sim)) for _ in range(2)] == ["2026-10-03T15:00:00Z", "2026-10-03T16:30:00Z"]
-    santiago = ZoneInfo("America/Santiago")
-    sim = CronSim("*/30 0 * * 0", utc("2026-09-05T12:00:00Z").astimezone(santiago))
-    assert iso(next(sim)) == "2026-09-06T04:00:00Z"
-    sim = CronSim("0 21-21/1 * * *", utc("2026-01-01T00:00:00Z").astimezone(UTC))
-    assert [iso(next(sim)) for _ in range(2)] == ["2026-01-01T21:00:00Z", "2026-01-01T22:00:00Z"]
+    """Pin the cronsim behaviours excluded above (so an upgrade that fixes them is noticed) and ours."""
+
+    def both(expr: str, zone: str, start: datetime, n: int) -> tuple[list[str], list[str]]:
+        sim = CronSim(expr, start)
+        schedule = CronSchedule(expr, zone)
+        return [iso(next(sim)) for _ in range(n)], [iso(x) for x in islice(schedule.iter_after(start), n)]
+
+    # 1: 'a-a/k' parsed as a-max/k.
+    theirs, mine = both("0 21-21/1 * * *", "UTC", utc("2026-01-01T00:00:00Z"), 2)
+    assert theirs == ["2026-01-01T21:00:00Z", "2026-01-01T22:00:00Z"]
+    assert mine == ["2026-01-01T21:00:00Z", "2026-01-02T21:00:00Z"]
+    # 2: fixed job, start in the second 01:xx (fold=1): cronsim answers before the start.
+    second_pass = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"), fold=1)  # 06:30Z
+    theirs, mine = both("45 1 * * *", "America/New_York", second_pass, 1)
+    assert theirs == ["2026-11-01T05:45:00Z"]
+    assert mine == ["2026-11-02T06:45:00Z"]
+    # 3a: 30-minute shift; 02:30 LHDT is the first real minute after the gap.
+    lord_howe = utc("2026-10-03T14:45:00Z").astimezone(ZoneInfo("Australia/Lord_Howe"))
+    theirs, mine = both("30 * * * *", "Australia/Lord_Howe", lord_howe, 2)
+    assert theirs == ["2026-10-03T15:00:00Z", "2026-10-03T16:30:00Z"]
+    assert mine == ["2026-10-03T15:00:00Z", "2026-10-03T15:30:00Z"]
+    # 3a: Chatham falls back 03:45 -> 02:45; the second 02:45-02:59 is skipped by cronsim.
+    chatham = datetime(2027, 4, 4, 2, 58, tzinfo=ZoneInfo("Pacific/Chatham"))  # +13:45
+    theirs, mine = both("* 2 * * *", "Pacific/Chatham", chatham, 2)
+    assert theirs == ["2027-04-03T13:14:00Z", "2027-04-04T13:15:00Z"]
+    assert mine == ["2027-04-03T13:14:00Z", "2027-04-03T14:00:00Z"]  # 02:59 +13:45, 02:45 +12:45
+    # 3b: Santiago's midnight gap on Sunday 2026-09-06.
+    santiago = datetime(2026, 9, 5, 12, 0, tzinfo=ZoneInfo("America/Santiago"))
+    theirs, mine = both("*/30 0 * * 0", "America/Santiago", santiago, 1)
+    assert theirs == ["2026-09-06T04:00:00Z"]  # 01:00 -03, but hour 1 does not match
+    assert mine == ["2026-09-13T03:00:00Z"]
+    theirs, mine = both("* 1 * * 0", "America/Santiago", santiago, 1)
+    assert theirs == ["2026-09-13T04:00:00Z"]  # skipped 01:00-01:59 -03 on 09-06
+    assert mine == ["2026-09-06T04:00:00Z"]

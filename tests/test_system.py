@@ -9,13 +9,16 @@ puts the previous crontab back exactly.
 from __future__ import annotations
 
 import configparser
+import fcntl
 import os
+import re
 import shlex
 import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -284,28 +287,51 @@ def _real_crontab(*args: str, data: bytes | None = None) -> subprocess.Completed
                           stdin=None if data is not None else subprocess.DEVNULL)
 
 
-def test_cron_end_to_end_with_the_real_daemon(cli, sh, db_path, tmp_path, monkeypatch):
+E2E_SEED = b"# a user's crontab\tkept as is (seeded by schedcli's cron end-to-end test)\nFOO=bar baz\n# the end\n"
+_E2E_MARKER = re.compile(rb"^# schedcli run-due \(managed by 'schedcli cron install'; db=(.*)\)$", re.M)
+
+
+def _heal(content: bytes | None, tmp_root: Path) -> bytes | None:
+    """Undo what an earlier run of the end-to-end test left behind when it was killed
+    (SIGKILL skips ``finally``): its entries for databases under pytest's temporary
+    root, and the seed it adds to an empty crontab."""
+    if content is None:
+        return None
+    for match in _E2E_MARKER.finditer(content):
+        db = Path(match.group(1).decode(errors="surrogateescape"))
+        if str(db).startswith(str(tmp_root) + os.sep):
+            content = integration.without_entry(content, db)
+    return None if content in (E2E_SEED, b"") else content
+
+
+def test_cron_end_to_end_with_the_real_daemon(cli, sh, db_path, tmp_path, monkeypatch, request):
     """Install the entry in the real crontab, see cron run a job, remove it, crontab as before."""
     if shutil.which("crontab") is None:
         pytest.skip("no crontab program (.ci/run installs Debian's cron package where it can)")
     if not _cron_daemon_running():
         pytest.skip("the cron daemon is not running (.ci/run starts it where it can)")
     monkeypatch.delenv("SCHEDCLI_CRONTAB", raising=False)
+    # the user's crontab is shared by every test run on this machine: one at a time
+    lock = open(Path(tempfile.gettempdir()) / f"schedcli-cron-e2e-{os.getuid()}.lock", "w")
+    request.addfinalizer(lock.close)
+    fcntl.flock(lock, fcntl.LOCK_EX)
     listed = _real_crontab("-l")
     if listed.returncode == 0:
-        saved: bytes | None = listed.stdout
+        found: bytes | None = listed.stdout
     elif b"no crontab for" in listed.stderr:
-        saved = None
+        found = None
     else:
         pytest.skip(f"crontab -l does not work here: {listed.stderr.decode(errors='replace').strip()}")
+    saved = _heal(found, tmp_path.parents[1])  # .../pytest-of-USER/pytest-N/test_x -> .../pytest-of-USER
+
+    def stop(signum, frame):  # SIGTERM (a CI timeout): still put the crontab back
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous_handler = signal.signal(signal.SIGTERM, stop)
     started = time.monotonic()
     try:
-        if saved is None:  # give the entry something of the user's to keep intact
-            seed = b"# a user's crontab\tkept as is\nFOO=bar baz\n# the end\n"
-            assert _real_crontab("-", data=seed).returncode == 0
-            before = seed
-        else:
-            before = saved
+        before = E2E_SEED if saved is None else saved  # something of the user's to keep intact
+        assert _real_crontab("-", data=before).returncode == 0
         side = tmp_path / "cron-ran"
         assert cli("add", "bycron", "--cron", "* * * * *", "--", f"echo from cron > {side}").exit_code == 0
         r = sh("cron", "install")
@@ -314,11 +340,10 @@ def test_cron_end_to_end_with_the_real_daemon(cli, sh, db_path, tmp_path, monkey
 
         def ran():
             runs = cli("history", "bycron", "--json").json()
-            return [x for x in runs if x["status"] not in ("running",)]
+            return [x for x in runs if x["status"] != "running"]
 
         runs = wait_for(ran, timeout=130, interval=1.0, what="cron to run the job (cron ticks each minute)")
-        assert runs[-1]["trigger"] == "schedule"
-        assert runs[-1]["status"] == "success", runs
+        assert all(x["trigger"] == "schedule" and x["status"] == "success" for x in runs), runs
         assert side.read_text() == "from cron\n"
         health = cli("health", "--json")
         assert health.exit_code == 0 and health.json() == {"healthy": True, "problems": []}
@@ -332,9 +357,23 @@ def test_cron_end_to_end_with_the_real_daemon(cli, sh, db_path, tmp_path, monkey
             _real_crontab("-r")
         else:
             _real_crontab("-", data=saved)
+        signal.signal(signal.SIGTERM, previous_handler)
         print(f"cron end-to-end test took {time.monotonic() - started:.0f}s")
     after = _real_crontab("-l")
     assert (after.stdout if after.returncode == 0 else None) == saved
+
+
+def test_heal_removes_only_what_a_killed_end_to_end_run_left(tmp_path):
+    root = tmp_path.parents[1]
+    stale_db = root / "pytest-1" / "test_x0" / "home" / "schedcli.db"
+    stale_entry = integration.cron_entry(stale_db, root / "pytest-1" / "cron.log")
+    assert _heal(integration.with_entry(E2E_SEED, stale_db, stale_entry), root) is None
+    users = b"MAILTO=me\n"
+    assert _heal(integration.with_entry(users, stale_db, stale_entry), root) == users
+    prod = Path("/srv/prod.db")
+    theirs = integration.with_entry(users, prod, integration.cron_entry(prod, Path("/var/log/s.log")))
+    assert _heal(theirs, root) == theirs  # a real entry is never touched
+    assert _heal(None, root) is None
 
 
 # -- systemd --------------------------------------------------------------------------------

@@ -1,0 +1,251 @@
+"""In-process measurements through the schedcli library (run as a child process by bench/run.py).
+
+    claim DB PREFIX              Engine.claim(now) on a database whose PREFIX-* jobs are due:
+                                 the first (cold, as in one run-due process) and a second claim
+                                 after making them due again (warm).
+    addjob DB N                  N calls of schedcli.jobs.add_job (cron job) on a persistent database.
+    queries DB REPS JOB BEFORE   query times of history / list / stats through Store methods.
+    ticks DB N                   the real Engine.watch() loop driven by a virtual clock for N ticks,
+                                 each claiming and running one job (``true``); RSS and live Python
+                                 objects every N/10 ticks.
+    spawn N                      subprocess.run(["true"]) N times: what a job costs by itself.
+
+Output: one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+UTC = timezone.utc
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def hwm_kib() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _make_due(db: str, prefix: str, ago: int) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        # The cold claim's runs were never executed: mark them finished, or the warm claim
+        # would record every occurrence as skipped (overlap skip) instead of claiming it.
+        conn.execute("UPDATE runs SET status = 'success', finished_at = started_at WHERE status = 'running'")
+        cur = conn.execute("UPDATE jobs SET next_run_at = ? WHERE name LIKE ?", (int(time.time()) - ago, prefix + "-%"))
+        conn.commit()
+        return cur.rowcount
+    finally:
+        conn.close()
+
+
+def mode_claim(db: str, prefix: str) -> dict:
+    from schedcli.db import Store
+    from schedcli.engine import Engine
+
+    store = Store(db)
+    engine = Engine(store)
+    out: dict = {}
+    for label, ago in (("cold", 1), ("warm", 3)):
+        if label == "warm":
+            _make_due(db, prefix, ago)
+        now = datetime.now(UTC)
+        t0 = time.perf_counter()
+        claims, created = engine.claim(now)
+        out[f"{label}_s"] = time.perf_counter() - t0
+        out[f"{label}_claimed"] = sum(len(c.runs) for c in claims)
+    store.close()
+    return out
+
+
+def mode_addjob(db: str, n: int) -> dict:
+    from schedcli.db import Store
+    from schedcli.jobs import add_job
+    from schedcli.models import JobSpec
+
+    store = Store(db)
+    times = []
+    for i in range(n):
+        spec = JobSpec(kind="cron", expr=f"{i % 60} 3 * * *", timezone="UTC", command=["true"])
+        now = datetime.now(UTC)
+        t0 = time.perf_counter()
+        add_job(store, f"add-{i:06d}", spec, now)
+        times.append(time.perf_counter() - t0)
+    store.close()
+    return {"per_call_s": times}
+
+
+def _timed(fn, reps: int) -> dict:
+    t0 = time.perf_counter()
+    result = fn()
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    n = len(result) if hasattr(result, "__len__") else None
+    return {"first_s": first, "median_s": statistics.median(times), "rows": n}
+
+
+def mode_queries(db: str, reps: int, job: str, before: int) -> dict:
+    from schedcli import db as dbmod
+    from schedcli.db import Store
+
+    t0 = time.perf_counter()
+    store = Store(db)
+    out: dict = {"open_s": time.perf_counter() - t0}
+    job_id = store.get_job(job).id
+    list_first_page_sql = (
+        f"SELECT {dbmod._JOB_COLUMNS}, {dbmod._LAST_RUN_SQL} FROM jobs ORDER BY name LIMIT 20"
+    )
+    queries = {
+        "history_first_page": lambda: store.history(limit=20),
+        "history_job_first_page": lambda: store.history(job_id=job_id, limit=20),
+        "history_status_error_first_page": lambda: store.history(status="error", limit=20),
+        "history_deep_page": lambda: store.history(limit=20, before_id=before),
+        "list_jobs_all": store.list_jobs,
+        "list_first_20_sql": lambda: store.conn.execute(list_first_page_sql).fetchall(),
+        "get_job": lambda: store.get_job(job),
+        "stats_summary_all": lambda: store.stats_summary(None, None),
+        "stats_summary_one_job": lambda: store.stats_summary(None, job_id),
+    }
+    plans = {
+        "history_first_page": ("SELECT id FROM runs ORDER BY id DESC LIMIT 20", ()),
+        "history_status_error_first_page": (
+            "SELECT id FROM runs WHERE status = ? ORDER BY id DESC LIMIT 20", ("error",)),
+        "list_jobs_all": (f"SELECT {dbmod._JOB_COLUMNS}, {dbmod._LAST_RUN_SQL} FROM jobs ORDER BY name", ()),
+    }
+    slow = {"stats_summary_all", "list_jobs_all"}
+    for name, fn in queries.items():
+        out[name] = _timed(fn, max(2, reps // 3) if name in slow else reps)
+    out["plans"] = {
+        name: [" | ".join(str(x) for x in row) for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+        for name, (sql, params) in plans.items()
+    }
+    store.close()
+    return out
+
+
+class _FastClock:
+    """A clock whose sleep() jumps virtual time forward at once, after the runs it has
+    already claimed have finished (so virtual time never outruns the real runs)."""
+
+    def __init__(self, start: float, idle) -> None:
+        self.t = start
+        self.mono = 0.0
+        self.idle = idle
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.t, UTC)
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def sleep(self, seconds: float, until=None) -> bool:
+        self.idle()
+        if seconds > 0:
+            self.t += seconds
+            self.mono += seconds
+        return bool(until and until.is_set())
+
+
+def mode_ticks(db: str, n: int) -> dict:
+    import threading
+
+    from schedcli.db import Store
+    from schedcli.engine import Engine
+
+    store = Store(db)
+    row = store.conn.execute("SELECT min(next_run_at) FROM jobs WHERE name LIKE 'tick-%'").fetchone()
+    state = {"claimed": 0, "finished": 0, "ticks": 0}
+    cond = threading.Condition()
+
+    def on_finish(run) -> None:
+        with cond:
+            state["finished"] += 1
+            cond.notify_all()
+
+    def idle() -> None:
+        with cond:
+            if not cond.wait_for(lambda: state["finished"] >= state["claimed"], timeout=30):
+                raise RuntimeError(f"runs did not finish: {state}")
+
+    clock = _FastClock(float(row[0]), idle)
+    engine = Engine(store, clock, max_parallel=4, on_finish=on_finish)
+    samples = []
+    every = max(1, n // 10)
+    real_claim = engine.claim
+    t_start = time.perf_counter()
+
+    def claim(now):
+        claims, created = real_claim(now)
+        with cond:
+            state["claimed"] += sum(len(c.runs) for c in claims)
+        state["ticks"] += 1
+        k = state["ticks"]
+        if k % every == 0 or k == 1:
+            gc.collect()
+            samples.append({"tick": k, "rss_kib": rss_kib(), "objects": len(gc.get_objects()),
+                            "threads": threading.active_count(), "elapsed_s": time.perf_counter() - t_start})
+        if k >= n:
+            engine.stop.set()
+        return claims, created
+
+    engine.claim = claim  # type: ignore[method-assign]
+    engine.watch()
+    runs = store.conn.execute("SELECT count(*), sum(status = 'success') FROM runs").fetchone()
+    store.close()
+    return {"samples": samples, "ticks": state["ticks"], "runs": runs[0], "success": runs[1],
+            "hwm_kib": hwm_kib(), "elapsed_s": time.perf_counter() - t_start}
+
+
+def mode_spawn(n: int) -> dict:
+    import subprocess
+
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run(["true"], stdin=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - t0)
+    return {"per_call_s": times}
+
+
+def main(argv: list[str]) -> int:
+    mode = argv[0]
+    if mode == "claim":
+        out = mode_claim(argv[1], argv[2])
+    elif mode == "addjob":
+        out = mode_addjob(argv[1], int(argv[2]))
+    elif mode == "queries":
+        out = mode_queries(argv[1], int(argv[2]), argv[3], int(argv[4]))
+    elif mode == "ticks":
+        out = mode_ticks(argv[1], int(argv[2]))
+    elif mode == "spawn":
+        out = mode_spawn(int(argv[1]))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+    sys.stdout.write(json.dumps(out) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
