@@ -88,6 +88,7 @@ def mode_startup(db: str, t0: float) -> dict:
     sched.start()
     if not first.wait(60):
         raise SystemExit("no first wake-up within 60 s")
+    info["hwm_kib"] = hwm_kib()  # at the first wake-up, before shutting down
     sched.shutdown(wait=False)
     info["imports_done_after_s"] = T_IMPORT0 - t0
     return info
@@ -134,6 +135,12 @@ def mode_latency(db: str, t: int, n: int, mode: str, workers: int) -> dict:
     return {"latencies_s": list(_results), "complete": ok, "ready_before_s": t - ready}
 
 
+def hwm_kib() -> int:
+    """This process's peak RSS (VmHWM), in KiB."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM"))
+
+
 def main(argv: list[str]) -> int:
     mode = argv[0]
     if mode == "startup":
@@ -144,6 +151,7 @@ def main(argv: list[str]) -> int:
         out = mode_latency(argv[1], int(argv[2]), int(argv[3]), argv[4], int(argv[5]))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
+    out["hwm_kib"] = hwm_kib()
     sys.stdout.write(json.dumps(out) + "\n")
     sys.stdout.flush()
     return 0

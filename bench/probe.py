@@ -243,6 +243,7 @@ def main(argv: list[str]) -> int:
         out = mode_spawn(int(argv[1]))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
+    out.setdefault("hwm_kib", hwm_kib())
     sys.stdout.write(json.dumps(out) + "\n")
     return 0
 

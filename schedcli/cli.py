@@ -64,7 +64,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     help="A job scheduler for one machine, backed by one SQLite file.\n\n"
     "Every due occurrence runs exactly once; history says what ran, when and how it ended.",
-    epilog="Exit codes: 0 ok; 1 a run failed or a runtime failure; 2 invalid input; 143 stopped by SIGTERM.",
+    epilog="Exit codes: 0 ok; 1 a run failed or a runtime failure; 2 invalid input; 130/143 stopped by SIGINT/SIGTERM.",
 )
 
 
@@ -72,6 +72,9 @@ class Overlap(str, Enum):
     skip = "skip"
     allow = "allow"
     replace = "replace"
+
+
+Status = Enum("Status", {s: s for s in STATUSES}, type=str)  # type: ignore[misc]
 
 
 class CatchUp(str, Enum):
@@ -97,6 +100,16 @@ class State:
             from .db import Store
 
             self._store = Store(self.db_path)
+        return self._store
+
+    def reader(self):  # -> Store
+        """The database for a command that only reads: a missing file reads as empty
+        and is not created."""
+        if self._store is None:
+            from .db import Store
+
+            path = self.db_path
+            self._store = Store(path) if path.exists() or path.is_symlink() else Store.empty(path)
         return self._store
 
     def config(self):  # -> Config
@@ -196,22 +209,22 @@ def _spec(
 CRON_OPT = typer.Option(None, "--cron", metavar="EXPR", help="Cron expression: 5 fields or @hourly/@daily/@weekly/@monthly/@yearly.")
 EVERY_OPT = typer.Option(None, "--every", metavar="DURATION", help="Fixed interval such as 30m or 2d (first run one period from now).")
 AT_OPT = typer.Option(None, "--at", metavar="WHEN", help="Run once at this ISO 8601 time (in --tz unless it has an offset).")
-TZ_OPT = typer.Option(None, "--tz", metavar="ZONE", help="IANA time zone for the schedule [default: the machine's zone].")
+TZ_OPT = typer.Option(None, "--tz", metavar="ZONE", help="IANA time zone for the schedule (default: the machine's zone).")
 TIMEOUT_OPT = typer.Option(None, "--timeout", metavar="DURATION", help="Kill the run's process group after this long.")
 OVERLAP_OPT = typer.Option(None, "--overlap", help="When the previous run is still running: skip (default), allow, or replace it.")
-GRACE_OPT = typer.Option(None, "--grace", metavar="DURATION", help="How late an occurrence may still start [default: 1h].")
+GRACE_OPT = typer.Option(None, "--grace", metavar="DURATION", help="How late an occurrence may still start (default: 1h).")
 CATCH_OPT = typer.Option(None, "--catch-up", help="After missed occurrences: run the latest (default), all within grace, or none.")
 ENV_OPT = typer.Option(None, "--env", metavar="KEY=VALUE", help="Environment variable for the job (repeatable).")
-CWD_OPT = typer.Option(None, "--cwd", metavar="DIR", help="Working directory [default: your home directory].")
+CWD_OPT = typer.Option(None, "--cwd", metavar="DIR", help="Working directory (default: your home directory).")
 DESC_OPT = typer.Option(None, "--description", metavar="TEXT", help="A note shown by show and list --json.")
 RETRIES_OPT = typer.Option(None, "--retries", metavar="N", help="Retry a failed or timed-out run up to N times.")
-RETRY_DELAY_OPT = typer.Option(None, "--retry-delay", metavar="DURATION", help="Delay before the first retry, doubling each time [default: 1m].")
+RETRY_DELAY_OPT = typer.Option(None, "--retry-delay", metavar="DURATION", help="Delay before the first retry, doubling each time (default: 1m).")
 COLLECTOR_OPT = typer.Option(None, "--collector", metavar="REF", help="Run a Python collector (registered name or module:function) instead of a command.")
 PARAM_OPT = typer.Option(None, "--param", metavar="KEY=VALUE", help="Parameter passed to the collector (repeatable).")
 JSON_OPT = typer.Option(False, opts.JSON.name, help=opts.JSON.help)
-ON_FAILURE_OPT = typer.Option(None, "--on-failure", metavar="CMD", help="Shell command run when a run fails (details in SCHEDCLI_* variables).")
-ON_SUCCESS_OPT = typer.Option(None, "--on-success", metavar="CMD", help="Shell command run when a run succeeds.")
-ON_RECOVERY_OPT = typer.Option(None, "--on-recovery", metavar="CMD", help="Shell command run when a run succeeds after a failure.")
+ON_FAILURE_OPT = typer.Option(None, "--on-failure", metavar="COMMAND", help="Shell command run when a run fails (details in SCHEDCLI_* variables).")
+ON_SUCCESS_OPT = typer.Option(None, "--on-success", metavar="COMMAND", help="Shell command run when a run succeeds.")
+ON_RECOVERY_OPT = typer.Option(None, "--on-recovery", metavar="COMMAND", help="Shell command run when a run succeeds after a failure.")
 WEBHOOK_OPT = typer.Option(None, "--webhook", metavar="URL", help="POST each finished run as JSON to this http(s) URL.")
 
 
@@ -320,7 +333,7 @@ def edit(
 @app.command("list")
 def list_jobs(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """List jobs with their schedule, next run and last outcome."""
-    jobs = _state(ctx).store().list_jobs()
+    jobs = _state(ctx).reader().list_jobs()
     if json_out:
         render.print_json([render.job_dict(j) for j in jobs])
     else:
@@ -333,7 +346,7 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), j
     from .jobs import check_name
 
     check_name(name)
-    store = _state(ctx).store()
+    store = _state(ctx).reader()
     job = store.get_job(name)
     recent = store.history(job_id=job.id, limit=5)
     if json_out:
@@ -532,7 +545,12 @@ def watch(
         sys.stderr.write(render.run_summary(run_obj) + "\n")
         sys.stderr.flush()
 
+    def warning(text: str) -> None:
+        sys.stderr.write(f"schedcli watch: {text}\n")
+        sys.stderr.flush()
+
     engine.on_finish = finished
+    engine.on_warning = warning
     with _Signals(engine.stop.set) as signals:
         sys.stderr.write(f"schedcli watch: pid {engine.pid}, database {engine.store.path}\n")
         sys.stderr.flush()
@@ -548,24 +566,22 @@ def watch(
 def history(
     ctx: typer.Context,
     name: Optional[str] = typer.Argument(None, help="Only this job."),
-    status: Optional[str] = typer.Option(None, "--status", help=f"Only runs with this status ({', '.join(STATUSES)})."),
+    status: Optional[Status] = typer.Option(None, "--status", help="Only runs with this status."),
     limit: int = typer.Option(20, "--limit", metavar="N", help="Show at most N runs."),
-    before: Optional[int] = typer.Option(None, "--before", metavar="ID", help="Only runs older than this run id (next page)."),
+    before: Optional[int] = typer.Option(None, "--before", metavar="RUN_ID", help="Only runs older than this run id (next page)."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Show recorded runs, newest first."""
     from .jobs import check_name
 
-    if status is not None and status not in STATUSES:
-        raise InvalidValue(f"invalid --status {status!r}: choose one of {', '.join(STATUSES)}")
     if limit < 1:
         raise InvalidValue(f"invalid --limit {limit}: use 1 or more")
-    store = _state(ctx).store()
+    store = _state(ctx).reader()
     job_id = None
     if name is not None:
         check_name(name)
         job_id = store.get_job(name).id
-    runs = store.history(job_id=job_id, status=status, limit=limit, before_id=before)
+    runs = store.history(job_id=job_id, status=status.value if status else None, limit=limit, before_id=before)
     if json_out:
         render.print_json([render.run_dict(r) for r in runs])
     else:
@@ -579,7 +595,7 @@ def logs(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Print the captured output (stdout and stderr together) of one run."""
-    store = _state(ctx).store()
+    store = _state(ctx).reader()
     run_obj = store.get_run(run_id)
     stored = store.get_output(run_obj.id)
     hooks = store.hook_results(run_obj.id)
@@ -613,7 +629,7 @@ def next_runs(
     after: Optional[str] = typer.Option(None, "--after", metavar="WHEN", help="Start from this time instead of now."),
     cron: Optional[str] = typer.Option(None, "--cron", metavar="EXPR", help="Check a cron expression without a job."),
     every: Optional[str] = typer.Option(None, "--every", metavar="DURATION", help="Check an interval without a job (from now)."),
-    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help="Zone for --cron [default: the machine's zone]."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help="Zone for --cron (default: the machine's zone)."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Show upcoming runs of jobs, or of an expression given with --cron / --every."""
@@ -645,7 +661,7 @@ def next_runs(
     else:
         if tz is not None:
             raise UsageError("--tz goes with --cron; a job has its own zone")
-        store = _state(ctx).store()
+        store = _state(ctx).reader()
         if name is not None:
             check_name(name)
             jobs = [store.get_job(name)]
@@ -679,8 +695,7 @@ def prune(
     older_than: Optional[str] = typer.Option(None, "--older-than", metavar="DURATION", help="Delete runs that finished longer ago than this."),
     keep: Optional[int] = typer.Option(None, "--keep", metavar="N", help="Keep only the newest N runs of each job."),
     job: Optional[str] = typer.Option(None, "--job", metavar="NAME", help="Only this job's runs."),
-    auto: bool = typer.Option(False, "--auto", help="Also remember these limits and apply them after every run."),
-    no_auto: bool = typer.Option(False, "--no-auto", help="Stop pruning automatically."),
+    auto: Optional[bool] = typer.Option(None, "--auto/--no-auto", help="Also remember these limits and apply them after every run (--no-auto: stop)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be deleted."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -694,8 +709,7 @@ def prune(
 
     if keep is not None and keep < 0:
         raise InvalidValue(f"invalid --keep {keep}: use 0 or more")
-    if auto and no_auto:
-        raise UsageError("give --auto or --no-auto, not both")
+    no_auto = auto is False
     policy = Retention(older_than=_duration(older_than, "--older-than"), keep=keep)
     if auto and policy.empty:
         raise UsageError("--auto needs --older-than and/or --keep")
@@ -744,11 +758,15 @@ app.add_typer(config_app, name="config")
 
 
 @config_app.command("path")
-def config_path_cmd() -> None:
+def config_path_cmd(json_out: bool = JSON_OPT) -> None:
     """Print where the configuration file is read from."""
     from .config import config_path
 
-    typer.echo(str(config_path()))
+    path = config_path()
+    if json_out:
+        render.print_json({"path": str(path), "exists": path.exists()})
+    else:
+        typer.echo(str(path))
 
 
 @config_app.command("show")

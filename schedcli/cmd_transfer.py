@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
         fmt: Optional[ExportFormat] = typer.Option(
             None, "--format", "-f",
             help="toml (default) or json: every field, for schedcli import; crontab; k8s: Kubernetes "
-            "CronJob manifests; systemd: .service/.timer pairs. [default: from the --output extension, else toml]",
+            "CronJob manifests; systemd: .service/.timer pairs. (default: from the --output extension, else toml)",
         ),
         output: Optional[Path] = typer.Option(
             None, "--output", "-o", metavar="FILE|DIR",
@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
             "receives schedcli-NAME.service and .timer files.",
         ),
         image: Optional[str] = typer.Option(
-            None, "--image", metavar="IMAGE", help="Container image for --format k8s [default: busybox:stable].",
+            None, "--image", metavar="IMAGE", help="Container image for --format k8s (default: busybox:stable).",
         ),
     ) -> None:
         """Export every job: toml/json (exact, for import), crontab, Kubernetes CronJobs or systemd timers.
@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
         file: str = typer.Argument(..., metavar="FILE", help="The file to read; '-' reads standard input."),
         fmt: Optional[ImportFormat] = typer.Option(
             None, "--format", "-f",
-            help="toml, json or crontab [default: from the extension: .toml, .json, anything else crontab].",
+            help="toml, json or crontab (default: from the extension: .toml, .json, anything else crontab).",
         ),
         replace: bool = typer.Option(
             False, "--replace",

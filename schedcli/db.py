@@ -159,6 +159,19 @@ class Store:
             self.conn.close()
             raise _translate(exc, self.path) from None
 
+    @classmethod
+    def empty(cls, path: Path | str) -> "Store":
+        """A migrated, empty in-memory database standing in for a file that does not exist yet
+        (so that reading commands never create files)."""
+        self = cls.__new__(cls)
+        self.path = Path(os.path.abspath(Path(path).expanduser()))
+        self.busy_timeout = 0.0
+        self._lock = threading.RLock()
+        self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self._prepare()
+        return self
+
     # -- connection and schema -------------------------------------------------
 
     def _prepare(self) -> None:
@@ -195,7 +208,7 @@ class Store:
                     f"{self.path} is an SQLite database but not a schedcli one "
                     f"(it has tables {', '.join(sorted(foreign)[:5])}); the file was left untouched"
                 )
-        if c.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        if c.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
             c.execute("PRAGMA journal_mode = WAL")
         from sqlite_utils import Database
 

@@ -33,7 +33,7 @@ from . import schedule as sched
 from .clock import SystemClock
 from .collectors import CONTEXT_ENV, WARNING_EXIT_CODE
 from .db import Store
-from .errors import Overlap
+from .errors import DatabaseBusy, Overlap
 from .jobs import job_schedule
 from .models import Job, Occurrence, Run
 from .retention import Retention
@@ -150,6 +150,7 @@ class Engine:
         kill_grace: float = process.DEFAULT_KILL_GRACE,
         output_cap: int = process.DEFAULT_OUTPUT_CAP,
         on_finish: Callable[[Run], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
         notifier: "Notifier | None" = None,
         retention: Retention | None = None,
     ) -> None:
@@ -159,6 +160,7 @@ class Engine:
         self.kill_grace = kill_grace
         self.output_cap = output_cap
         self.on_finish = on_finish
+        self.on_warning = on_warning
         self.notifier = notifier
         self.retention = retention or Retention()
         self.pid = os.getpid()
@@ -598,10 +600,18 @@ class Engine:
         try:
             while not self.stop.is_set():
                 now = self.clock.now()
-                claims, _ = self.claim(now)
+                try:
+                    claims, _ = self.claim(now)
+                except DatabaseBusy as exc:
+                    # Nothing was claimed; the next pass catches up.
+                    self._warn(f"{exc.message}; retrying")
+                    claims = []
                 for c in claims:
                     futures.add(pool.submit(self._run_claim, c))
-                futures = {f for f in futures if not f.done()}
+                for f in [f for f in futures if f.done()]:
+                    futures.discard(f)
+                    if f.exception() is not None:
+                        self._warn(f"a run could not be recorded: {f.exception()}")
                 version = self.store.data_version()
                 while not self.stop.is_set():
                     nxt = self.store.next_due_at()
@@ -624,17 +634,38 @@ class Engine:
                 self.notifier.close()
             self._unregister_runner(runner_id)
 
-    def _register_runner(self, kind: str) -> int:
-        with self.store.write():
-            return self.store.register_runner(kind, self.pid, self.identity, self.clock.now().timestamp())
+    def _warn(self, message: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(message)
 
-    def _heartbeat(self, runner_id: int) -> None:
-        with self.store.write():
-            self.store.runner_heartbeat(runner_id, self.clock.now().timestamp())
+    def _register_runner(self, kind: str) -> int | None:
+        """Record this watch for ``status``; a busy database is waited out, not fatal."""
+        while not self.stop.is_set():
+            try:
+                with self.store.write():
+                    return self.store.register_runner(kind, self.pid, self.identity, self.clock.now().timestamp())
+            except DatabaseBusy as exc:
+                self._warn(f"{exc.message}; retrying")
+                self.clock.sleep(1.0, self.stop)
+        return None
 
-    def _unregister_runner(self, runner_id: int) -> None:
-        with self.store.write():
-            self.store.runner_stopped(runner_id, self.clock.now().timestamp())
+    def _heartbeat(self, runner_id: int | None) -> None:
+        if runner_id is None:
+            return
+        try:
+            with self.store.write():
+                self.store.runner_heartbeat(runner_id, self.clock.now().timestamp())
+        except DatabaseBusy as exc:
+            self._warn(f"{exc.message}; heartbeat skipped")
+
+    def _unregister_runner(self, runner_id: int | None) -> None:
+        if runner_id is None:
+            return
+        try:
+            with self.store.write():
+                self.store.runner_stopped(runner_id, self.clock.now().timestamp())
+        except DatabaseBusy as exc:
+            self._warn(f"{exc.message}; could not record the stop")
 
 def upcoming(schedule: sched.Schedule, after: datetime, count: int) -> list[datetime]:
     """The next ``count`` fire instants after ``after``."""

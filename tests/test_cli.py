@@ -267,9 +267,18 @@ def test_unknown_option_one_line(cli):
     assert r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1
 
 
+def test_reading_commands_do_not_create_the_database(cli, tmp_path):
+    target = tmp_path / "absent" / "s.db"
+    for args in (["list", "--json"], ["history", "--json"], ["next", "--json"]):
+        r = cli(*args, db=target)
+        assert r.exit_code == 0 and r.json() == []
+    assert cli("show", "x", db=target).exit_code == 2
+    assert not target.exists() and not target.parent.exists()
+
+
 def test_db_created_private(cli, tmp_path):
     target = tmp_path / "new" / "dir" / "s.db"
-    r = cli("list", db=target)
+    r = cli("add", "j", "--every", "1h", "--", "true", db=target)
     assert r.exit_code == 0
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(target.parent).st_mode) == 0o700

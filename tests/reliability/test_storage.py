@@ -111,7 +111,7 @@ def test_directory_writable_by_others_is_refused(tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o777)
-    r = run(shared / "s.db", "list")
+    r = run(shared / "s.db", "add", "j", "--every", "1h", "--", "true")
     assert r.returncode == 1 and "writable by others" in r.stderr
 
 
@@ -128,7 +128,7 @@ def test_new_database_is_private(tmp_path):
     target = tmp_path / "a" / "b" / "new.db"
     old = os.umask(0)  # even with a permissive umask
     try:
-        r = run(target, "list")
+        r = run(target, "add", "j", "--every", "1h", "--", "true")
     finally:
         os.umask(old)
     assert r.returncode == 0
@@ -206,3 +206,31 @@ def test_read_only_open_starts_nothing(tmp_path, db_path):
     with pytest.raises(DatabaseError, match="read-only"):
         Engine(store).tick(T0 + timedelta(minutes=1))
     assert not marker.exists()
+
+
+def test_watch_survives_a_lock_held_too_long(tmp_path, db_path):
+    import signal
+
+    from .helpers import read_pid, start
+
+    marker = tmp_path / "ran.pid"
+    now = datetime.now(UTC).replace(microsecond=0)
+    # due in ~2 s, while the lock is held
+    add(db_path, "j", now - timedelta(seconds=58), kind="every", expr="1m", command=[f"echo $$ > {marker}"])
+    holder = _hold_lock(db_path)
+    watch = subprocess.Popen(schedcli(db_path, "watch"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env={**os.environ, "SCHEDCLI_BUSY_TIMEOUT": "0.3"})
+    try:
+        # the watch cannot even register while the lock is held: it must not die of it
+        with pytest.raises(subprocess.TimeoutExpired):
+            watch.wait(timeout=3.0)
+        assert not marker.exists()
+    finally:
+        holder.communicate("go\n", timeout=10)
+    try:
+        wait_for(lambda: read_pid(marker), timeout=30, what="the job to run once the lock is released")
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        out, err = watch.communicate(timeout=30)
+    assert watch.returncode == 143, err
+    assert [r.status for r in history(db_path)] == ["success"]
