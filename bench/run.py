@@ -646,15 +646,21 @@ class Bench:
             def snap() -> tuple[int, int, int]:
                 with open(f"/proc/{p.pid}/stat") as fh:
                     parts = fh.read().rsplit(")", 1)[1].split()
-                cpu = int(parts[11]) + int(parts[12])  # utime + stime (fields 14, 15)
-                switches = 0
+                ticks = int(parts[11]) + int(parts[12])  # utime + stime (fields 14, 15), coarse
+                cpu_ns, switches = 0, 0
                 for task in os.listdir(f"/proc/{p.pid}/task"):
+                    try:  # nanoseconds on CPU, per thread (precise)
+                        with open(f"/proc/{p.pid}/task/{task}/schedstat") as fh:
+                            cpu_ns += int(fh.read().split()[0])
+                    except (OSError, ValueError, IndexError):
+                        cpu_ns = -10**18
                     with open(f"/proc/{p.pid}/task/{task}/status") as fh:
                         for line in fh:
                             if line.startswith("voluntary_ctxt_switches"):
                                 switches += int(line.split()[1])
                 with open(f"/proc/{p.pid}/status") as fh:
                     rss = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS"))
+                cpu = cpu_ns / 1e9 if cpu_ns >= 0 else ticks / os.sysconf("SC_CLK_TCK")
                 return cpu, switches, rss
 
             c0, w0, _ = snap()
@@ -664,8 +670,7 @@ class Bench:
             dt = time.monotonic() - t0
         finally:
             _, peak = self.stop_bg(p)
-        hz = os.sysconf("SC_CLK_TCK")
-        cpu_pct = (c1 - c0) / hz / dt * 100
+        cpu_pct = (c1 - c0) / dt * 100
         wakeups = (w1 - w0) / dt
         self.rss.setdefault("schedcli watch, idle (10k jobs)", []).append(peak)
         self.row("watch", f"watch idle (10k jobs, none due), CPU over {seconds:.0f} s", f"{cpu_pct:.2f}%",

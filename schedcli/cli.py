@@ -12,8 +12,26 @@ from typing import Any, Callable, Optional
 import typer
 from typer.core import TyperGroup
 
-from . import __version__, render
+from . import __version__
 from . import options as opts
+
+
+def _lazy_module(name: str):
+    """Import ``name`` on first attribute access (rich costs ~40 ms; many paths never print a table)."""
+    import importlib.util
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+render = _lazy_module(f"{__package__}.render")
 from .errors import InvalidValue, SchedError, UsageError
 from .models import STATUSES, JobSpec
 
@@ -23,7 +41,6 @@ class _Group(TyperGroup):
 
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
-        render.reset_console()
         try:
             rv = super().main(
                 args=args, prog_name=prog_name or "schedcli", complete_var=complete_var,

@@ -34,11 +34,14 @@ STATUS_STYLE = {
 }
 
 _console: Console | None = None
+_console_for: object = None
 
 
 def console() -> Console:
-    global _console
-    if _console is None:
+    """A console for the current stdout (in-process test runners swap stdout between commands)."""
+    global _console, _console_for
+    if _console is None or _console_for is not sys.stdout:
+        _console_for = sys.stdout
         tty = sys.stdout.isatty()
         _console = Console(
             highlight=False,
@@ -48,12 +51,6 @@ def console() -> Console:
             emoji=False,
         )
     return _console
-
-
-def reset_console() -> None:
-    """Forget the console (tests switch stdout between invocations)."""
-    global _console
-    _console = None
 
 
 def print_json(document: Any) -> None:
