@@ -9,7 +9,7 @@ SQLite file.
                                process) to the end of the scheduler's first wake-up
                                (``_process_jobs`` returned: due jobs looked up and the
                                next wake-up time computed), then shuts down and exits.
-    addjob DB N                N ``add_job`` calls (cron trigger) on a started, paused
+    addjob DB N [PREFIX]       N ``add_job`` calls (cron trigger) on a started, paused
                                scheduler: prints each call's duration.
     latency DB T N MODE W      N jobs with a DateTrigger at epoch T (an integer second),
                                executor ThreadPoolExecutor(W); MODE ``call`` records
@@ -94,7 +94,7 @@ def mode_startup(db: str, t0: float) -> dict:
     return info
 
 
-def mode_addjob(db: str, n: int) -> dict:
+def mode_addjob(db: str, n: int, prefix: str = "add-") -> dict:
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.cron import CronTrigger
 
@@ -103,7 +103,7 @@ def mode_addjob(db: str, n: int) -> dict:
     times = []
     for i in range(n):
         t = time.perf_counter()
-        sched.add_job(noop, CronTrigger.from_crontab(f"{i % 60} 3 * * *", timezone=UTC), id=f"add-{i:06d}",
+        sched.add_job(noop, CronTrigger.from_crontab(f"{i % 60} 3 * * *", timezone=UTC), id=f"{prefix}{i:06d}",
                       misfire_grace_time=3600, coalesce=True)
         times.append(time.perf_counter() - t)
     sched.shutdown(wait=False)
@@ -146,7 +146,7 @@ def main(argv: list[str]) -> int:
     if mode == "startup":
         out = mode_startup(argv[1], float(argv[2]))
     elif mode == "addjob":
-        out = mode_addjob(argv[1], int(argv[2]))
+        out = mode_addjob(argv[1], int(argv[2]), *argv[3:4])
     elif mode == "latency":
         out = mode_latency(argv[1], int(argv[2]), int(argv[3]), argv[4], int(argv[5]))
     else:

@@ -340,7 +340,6 @@ def test_cron_end_to_end_with_the_real_daemon(cli, sh, db_path, tmp_path, monkey
 
         def ran():
             runs = cli("history", "bycron", "--json").json()
-            print("HANDLER", signal.getsignal(signal.SIGTERM), file=sys.stderr)
             return [x for x in runs if x["status"] != "running"]
 
         runs = wait_for(ran, timeout=130, interval=1.0, what="cron to run the job (cron ticks each minute)")
