@@ -36,6 +36,30 @@ def rss_kib() -> int:
     return 0
 
 
+def sqlite_heap_kib() -> int | None:
+    """SQLite's own heap in this process (page caches included): sqlite3_memory_used() of the
+    libsqlite3 that the sqlite3 module is linked to. None when it cannot be reached."""
+    global _SQLITE_LIB
+    try:
+        if _SQLITE_LIB is None:
+            import ctypes
+            import ctypes.util
+            import _sqlite3
+
+            lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+            lib.sqlite3_libversion.restype = ctypes.c_char_p
+            if lib.sqlite3_libversion().decode() != _sqlite3.sqlite_version:
+                return None  # another copy of SQLite: its heap is not ours
+            lib.sqlite3_memory_used.restype = ctypes.c_int64
+            _SQLITE_LIB = lib
+        return int(_SQLITE_LIB.sqlite3_memory_used()) // 1024
+    except (OSError, AttributeError):
+        return None
+
+
+_SQLITE_LIB = None
+
+
 def hwm_kib() -> int:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -204,7 +228,8 @@ def mode_ticks(db: str, n: int) -> dict:
         k = state["ticks"]
         if k % every == 0 or k == 1:
             gc.collect()
-            samples.append({"tick": k, "rss_kib": rss_kib(), "objects": len(gc.get_objects()),
+            samples.append({"tick": k, "rss_kib": rss_kib(), "sqlite_heap_kib": sqlite_heap_kib(),
+                            "objects": len(gc.get_objects()),
                             "threads": threading.active_count(), "elapsed_s": time.perf_counter() - t_start})
         if k >= n:
             engine.stop.set()
@@ -213,8 +238,9 @@ def mode_ticks(db: str, n: int) -> dict:
     engine.claim = claim  # type: ignore[method-assign]
     engine.watch()
     runs = store.conn.execute("SELECT count(*), sum(status = 'success') FROM runs").fetchone()
+    cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
     store.close()
-    return {"samples": samples, "ticks": state["ticks"], "runs": runs[0], "success": runs[1],
+    return {"samples": samples, "ticks": state["ticks"], "runs": runs[0], "success": runs[1], "cache_size": cache,
             "hwm_kib": hwm_kib(), "elapsed_s": time.perf_counter() - t_start}
 
 

@@ -34,7 +34,7 @@ _schedcli_node() {
         'schedcli export') subs=''; opts='-f --format -o --output --image -h --help'; vopts='-f --format -o --output --image' ;;
         'schedcli import') subs=''; opts='-f --format --replace --dry-run --skip-untranslatable --system --json -h --help'; vopts='-f --format' ;;
         'schedcli config') subs='path show'; opts='-h --help'; vopts='' ;;
-        'schedcli config path') subs=''; opts='-h --help'; vopts='' ;;
+        'schedcli config path') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli config show') subs=''; opts='--json --example -h --help'; vopts='' ;;
         'schedcli cron') subs='install uninstall show'; opts='-h --help'; vopts='' ;;
         'schedcli cron install') subs=''; opts='--log --json -h --help'; vopts='--log' ;;
@@ -60,6 +60,7 @@ _schedcli_optval() {
         'schedcli edit --catch-up') echo 'choice latest all none' ;;
         'schedcli edit --cwd') echo 'dir' ;;
         'schedcli history --status') echo 'choice running success warning error timeout skipped missed interrupted' ;;
+        'schedcli history --before') echo 'run' ;;
         'schedcli next --tz') echo 'zone' ;;
         'schedcli prune --job') echo 'job' ;;
         'schedcli export -f'|'schedcli export --format') echo 'choice toml json crontab k8s systemd' ;;

@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich import box
-from rich.table import Table
-from rich.text import Text
 
-from . import render
 from .errors import InvalidDuration, SchedError
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+
+class _Lazy:
+    """``render`` imported on first use: rich costs tens of milliseconds at every start."""
+
+    def __getattr__(self, name: str):
+        from . import render as module
+
+        return getattr(module, name)
+
+
+render = _Lazy()
 
 _JSON = typer.Option(False, "--json", help="Print one JSON document.")
 _OVERDUE = typer.Option(
@@ -186,7 +197,9 @@ def _unicode_ok() -> bool:
     return True
 
 
-def outcome_strip(recent: list[tuple[str, Optional[float]]], unicode: bool = True) -> Text:
+def outcome_strip(recent: list[tuple[str, Optional[float]]], unicode: bool = True) -> "Text":
+    from rich.text import Text
+
     text = Text()
     for status_, _ in recent:
         glyph, ascii_, style = _OUTCOME.get(status_, ("?", "?", ""))
@@ -233,6 +246,10 @@ def stats(
     if json_out:
         render.print_json([stats_dict(s) for s in result])
         return
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     out = render.console()
     if not result:
         out.print(Text("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND"))

@@ -298,7 +298,8 @@ class Engine:
                 self.store.update_job(job.id, {"next_run_at": decision.next_run_at})
                 if runs:
                     claims.append(Claim(job, runs))
-            self.store.set_state("last_tick", iso(now, millis=True) or "")
+            # The real time of this tick (``now`` may be simulated with run-due --now).
+            self.store.set_state("last_tick", iso(self.clock.now(), millis=True) or "")
         for pid, identity in orphans:
             process.kill_group(pid, identity, self.kill_grace)
         for run_id, pid, identity, reason in replace:

@@ -342,7 +342,7 @@ def test_cron_end_to_end_with_the_real_daemon(cli, sh, db_path, tmp_path, monkey
             runs = cli("history", "bycron", "--json").json()
             return [x for x in runs if x["status"] != "running"]
 
-        runs = wait_for(ran, timeout=130, interval=1.0, what="cron to run the job (cron ticks each minute)")
+        runs = wait_for(ran, timeout=150, interval=1.0, what="cron to run the job (cron ticks each minute)")
         assert all(x["trigger"] == "schedule" and x["status"] == "success" for x in runs), runs
         assert side.read_text() == "from cron\n"
         health = cli("health", "--json")
@@ -592,3 +592,12 @@ def test_status_sees_a_live_watch_and_a_crashed_one(cli, crontab, db_path):
     doc = cli("status", "--json").json()
     assert doc["watch"]["alive"] is False and doc["watch"]["stale_runners"] == 1
     assert "not running (1 stopped without saying so)" in cli("status").stdout
+
+
+def test_registering_these_commands_loads_neither_rich_nor_their_logic():
+    """Every schedcli start imports cmd_system: it must stay cheap (rich is loaded lazily)."""
+    code = ("import sys, schedcli.cli; "
+            "print(sorted(m for m in ('rich', 'schedcli.health', 'schedcli.integration') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
