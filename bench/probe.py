@@ -9,6 +9,9 @@
                                  each claiming and running one job (``true``); RSS and live Python
                                  objects every N/10 ticks.
     spawn N                      subprocess.run(["true"]) N times: what a job costs by itself.
+    spawnat T N                  sleep until epoch T, then start N ``/bin/date +%s.%N`` processes in
+                                 a tight loop (no scheduler, no bookkeeping): the lower bound of the
+                                 watch latency test on this machine. Prints date's readings - T.
 
 Output: one JSON document on stdout.
 """
@@ -255,6 +258,34 @@ def mode_spawn(n: int) -> dict:
     return {"per_call_s": times}
 
 
+def mode_spawnat(t: int, n: int) -> dict:
+    import subprocess
+
+    while True:
+        left = t - time.time()
+        if left <= 0:
+            break
+        time.sleep(left)
+    procs = []
+    for _ in range(n):
+        r, w = os.pipe()
+        p = subprocess.Popen(["/bin/date", "+%s.%N"], stdin=subprocess.DEVNULL, stdout=w, start_new_session=True)
+        os.close(w)
+        procs.append((p, r))
+    lat = []
+    for p, r in procs:
+        data = b""
+        while True:
+            chunk = os.read(r, 256)
+            if not chunk:
+                break
+            data += chunk
+        os.close(r)
+        p.wait()
+        lat.append(float(data.decode().strip()) - t)
+    return {"latencies_s": lat}
+
+
 def main(argv: list[str]) -> int:
     mode = argv[0]
     if mode == "claim":
@@ -267,6 +298,8 @@ def main(argv: list[str]) -> int:
         out = mode_ticks(argv[1], int(argv[2]))
     elif mode == "spawn":
         out = mode_spawn(int(argv[1]))
+    elif mode == "spawnat":
+        out = mode_spawnat(int(argv[1]), int(argv[2]))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     out.setdefault("hwm_kib", hwm_kib())

@@ -302,6 +302,14 @@ class Store:
         sets = ", ".join(f"{k} = ?" for k in row)
         self._q(f"UPDATE jobs SET {sets} WHERE id = ?", [*row.values(), job_id])
 
+    def set_next_runs(self, pairs: list[tuple[int | None, int]]) -> None:
+        """Move many jobs' next_run_at at once: (next_run_at, job id) pairs."""
+        with self._lock:
+            try:
+                self.conn.executemany("UPDATE jobs SET next_run_at = ? WHERE id = ?", pairs)
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+
     def delete_job(self, job_id: int) -> int:
         """Delete a job and its history; returns how many runs went with it."""
         count = self._q("SELECT count(*) FROM runs WHERE job_id = ?", (job_id,)).fetchone()[0]

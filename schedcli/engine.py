@@ -239,6 +239,7 @@ class Engine:
         claims: list[Claim] = []
         created: list[int] = []
         replace: list[tuple[int, int | None, str | None, str]] = []
+        moved: list[tuple[int | None, int]] = []
         with self.store.write():
             orphans, alive = self._recover(now_f)
             for job in self.store.due_jobs(now_s):
@@ -295,10 +296,11 @@ class Engine:
                             busy = []
                         runs.append((run_id, occurrence))
                         created.append(run_id)
-                self.store.update_job(job.id, {"next_run_at": decision.next_run_at})
+                moved.append((decision.next_run_at, job.id))
                 if runs:
                     claims.append(Claim(job, runs))
             # The real time of this tick (``now`` may be simulated with run-due --now).
+            self.store.set_next_runs(moved)
             self.store.set_state("last_tick", iso(self.clock.now(), millis=True) or "")
         for pid, identity in orphans:
             process.kill_group(pid, identity, self.kill_grace)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -224,6 +225,12 @@ def remove_job(store: Store, name: str) -> int:
 
 
 def job_schedule(job: Job) -> sched.Schedule:
+    return _schedule(job.kind, job.expr, job.timezone, job.anchor)
+
+
+@lru_cache(maxsize=8192)
+def _schedule(kind: str, expr: str, tz: str, anchor: int) -> sched.Schedule:
+    """Schedules are immutable: build each distinct one once per process."""
     from .times import from_epoch
 
-    return sched.make_schedule(job.kind, job.expr, job.timezone, from_epoch(job.anchor))
+    return sched.make_schedule(kind, expr, tz, from_epoch(anchor))

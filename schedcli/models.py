@@ -47,36 +47,24 @@ class Job:
 
     @classmethod
     def from_row(cls, row: Any) -> "Job":
-        keys = row.keys()
+        """Build from a row whose columns follow ``db._JOB_COLUMNS`` (plus, optionally,
+        last_run_at and last_status)."""
+        (id_, name, kind, expr, timezone, anchor, command, collector, params, env, cwd, timeout,
+         overlap, grace, catch_up, retries, retry_delay, enabled, description, next_run_at,
+         created_at, updated_at, on_failure, on_success, on_recovery, webhook, *last) = tuple(row)
         return cls(
-            id=row["id"],
-            name=row["name"],
-            kind=row["kind"],
-            expr=row["expr"],
-            timezone=row["timezone"],
-            anchor=row["anchor"],
-            command=json.loads(row["command"]) if row["command"] is not None else None,
-            collector=row["collector"],
-            params=json.loads(row["params"]),
-            env=json.loads(row["env"]),
-            cwd=row["cwd"],
-            timeout=row["timeout"],
-            overlap=row["overlap"],
-            grace=row["grace"],
-            catch_up=row["catch_up"],
-            retries=row["retries"],
-            retry_delay=row["retry_delay"],
-            enabled=bool(row["enabled"]),
-            description=row["description"],
-            next_run_at=row["next_run_at"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            on_failure=row["on_failure"],
-            on_success=row["on_success"],
-            on_recovery=row["on_recovery"],
-            webhook=row["webhook"],
-            last_run_at=row["last_run_at"] if "last_run_at" in keys else None,
-            last_status=row["last_status"] if "last_status" in keys else None,
+            id=id_, name=name, kind=kind, expr=expr, timezone=timezone, anchor=anchor,
+            command=json.loads(command) if command is not None else None,
+            collector=collector,
+            params=json.loads(params) if params != "{}" else {},
+            env=json.loads(env) if env != "{}" else {},
+            cwd=cwd, timeout=timeout, overlap=overlap, grace=grace, catch_up=catch_up,
+            retries=retries, retry_delay=retry_delay, enabled=bool(enabled),
+            description=description, next_run_at=next_run_at,
+            created_at=created_at, updated_at=updated_at,
+            on_failure=on_failure, on_success=on_success, on_recovery=on_recovery, webhook=webhook,
+            last_run_at=last[0] if last else None,
+            last_status=last[1] if last else None,
         )
 
     @property

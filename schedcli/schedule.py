@@ -130,7 +130,7 @@ def parse_duration(text: str) -> int:
             raise InvalidDuration(f"invalid duration {shown}: units are lowercase (s, m, h, d, w)")
         raise InvalidDuration(f"invalid duration {shown}: {_DURATION_HINT}")
     total = 0
-    for (unit, factor), digits in zip(_UNITS, match.groups()):
+    for (_unit, factor), digits in zip(_UNITS, match.groups()):
         if digits is None:
             continue
         if len(digits) > 12:  # also keeps int() far from its digit limit

@@ -658,7 +658,7 @@ def render_zsh_group(c: Cmd, root: bool) -> str:
     cases = "\n".join(f"        {sq(s.path[-1])}) {zsh_func(s)} && ret=0 ;;" for s in c.subcommands)
     fwd = ""
     if root:
-        lines = [f"  local prog=$words[1]", "  local -a fwd=()",
+        lines = ["  local prog=$words[1]", "  local -a fwd=()",
                  f"  [[ -x $prog ]] || (( $+commands[$prog] )) || prog={PROG}"]
         fwd = "\n".join(lines) + "\n"
     collect = ""

@@ -154,7 +154,9 @@ def test_bad_config_is_one_clear_error(cli, tmp_path, text, fragment):
     r = cli("add", "x", "--every", "1h", "--", "true")
     assert r.exit_code == 2
     assert r.stderr.startswith("Error: config ") and fragment in r.stderr and r.stderr.count("\n") == 1
-    with pytest.raises(Exception):
+    from schedcli.config import ConfigError
+
+    with pytest.raises(ConfigError):
         load(cfg)
 
 

@@ -211,7 +211,7 @@ def test_read_only_open_starts_nothing(tmp_path, db_path):
 def test_watch_survives_a_lock_held_too_long(tmp_path, db_path):
     import signal
 
-    from .helpers import read_pid, start
+    from .helpers import read_pid
 
     marker = tmp_path / "ran.pid"
     now = datetime.now(UTC).replace(microsecond=0)
