@@ -318,3 +318,57 @@ def test_console_script(tmp_path, db_path):
     assert exe, "the schedcli console script is installed next to the interpreter"
     p = subprocess.run([exe, "--db", str(db_path), "list", "--json"], capture_output=True, text=True)
     assert p.returncode == 0 and json.loads(p.stdout) == []
+
+
+def _pty_run(argv, env):
+    """Run a command on a pseudo-terminal (so that it believes it talks to a person)."""
+    import pty
+    import subprocess
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # EIO: the other side is closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=60)
+    finally:
+        os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_no_color_and_plain_text(db_path, sh):
+    import sys
+
+    assert sh("add", "j", "--every", "1h", "--", "true").exit_code == 0
+    assert sh("run", "j").exit_code == 0
+    argv = [sys.executable, "-m", "schedcli", "--db", str(db_path), "list"]
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TERM"] = "xterm-256color"
+    coloured = _pty_run(argv, env)
+    assert "\x1b[" in coloured and "success" in coloured
+    plain = _pty_run(argv, {**env, "NO_COLOR": "1"})
+    assert "success" in plain and "\x1b[3" not in plain  # no colour codes
+    piped = sh("list")
+    assert "\x1b[" not in piped.stdout and "success" in piped.stdout
+    assert sh("list").stdout == piped.stdout  # stable
+
+
+DATA_COMMANDS = ["add", "edit", "list", "show", "rm", "enable", "disable", "toggle", "run", "run-due",
+                 "history", "logs", "next", "prune", "collectors", "status", "health", "stats", "import"]
+
+
+def test_json_on_every_command_that_prints_data():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name in DATA_COMMANDS:
+        options = {opt for p in group.commands[name].params for opt in getattr(p, "opts", [])}
+        assert "--json" in options, name
