@@ -333,7 +333,15 @@ def cron_uninstall(ctx: typer.Context, json_out: bool = _JSON) -> None:
 @cron_app.command("show")
 def cron_show(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = _JSON) -> None:
     """Print the crontab line for this database and whether it is installed."""
-    from .integration import IntegrationError, absolute_db, cron_entry, cron_state, crontab_program, default_log_path, marker_line
+    from .integration import (
+        IntegrationError,
+        absolute_db,
+        cron_entry,
+        cron_state,
+        crontab_program,
+        default_log_path,
+        marker_line,
+    )
 
     db = absolute_db(_state(ctx).db_path)
     error = None

@@ -10,7 +10,13 @@ import os
 import sys
 import traceback
 
-from .collectors import CONTEXT_ENV, WARNING_EXIT_CODE, CollectorContext, CollectorWarning, resolve
+from .collectors import (
+    CONTEXT_ENV,
+    WARNING_EXIT_CODE,
+    CollectorContext,
+    CollectorWarning,
+    resolve,
+)
 
 
 def main(argv: list[str]) -> int:

@@ -173,19 +173,9 @@ class Engine:
     # -- phase 1: claim ------------------------------------------------------
 
     def _owner_alive(self, pid: int | None, identity: str | None) -> bool:
-        if pid is None:
-            return False
         if pid == self.pid and identity == self.identity:
             return True
-        if identity is None:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return False
-            except PermissionError:
-                return True
-            return True
-        return process.is_alive(pid, identity)
+        return process.owner_alive(pid, identity)
 
     def _recover(self, now: float) -> tuple[list[tuple[int, str | None]], dict[int, list[sqlite3.Row]]]:
         """Mark runs whose runner died as interrupted.

@@ -10,7 +10,6 @@ recent counts as ticking too.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -87,21 +86,6 @@ def parse_tick(value: str | None) -> float | None:
         return None
 
 
-def _owner_alive(pid: int | None, identity: str | None) -> bool:
-    """The engine's rule: with an identity it must match; without one, the pid must exist."""
-    if pid is None:
-        return False
-    if identity is None:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    return process.is_alive(pid, identity)
-
-
 def collect_status(
     store: Store,
     now: datetime,
@@ -123,13 +107,13 @@ def collect_status(
             names = {j.id: j.name for j in store.list_jobs()}
     watches, stale = [], 0
     for r in runners:
-        if _owner_alive(r["pid"], r["identity"]):
+        if process.owner_alive(r["pid"], r["identity"]):
             watches.append(Runner(r["id"], r["kind"], r["pid"], r["started_at"], r["heartbeat_at"],
                                   now_s - r["heartbeat_at"]))
         else:
             stale += 1
     running = sorted({names.get(r["job_id"], r["job"]) for r in running_rows
-                      if _owner_alive(r["runner_pid"], r["runner_identity"])})
+                      if process.owner_alive(r["runner_pid"], r["runner_identity"])})
     return Status(
         db=str(store.path),
         now=now_s,

@@ -940,3 +940,22 @@ def start(spec: ProcessSpec) -> Running:
         raise
     os.close(write_fd)
     return Running._started(spec, proc, read_fd, t0)
+
+
+def owner_alive(pid: int | None, identity: str | None) -> bool:
+    """Is the process that owns a run (its runner) still alive?
+
+    With an identity it must match (a reused pid is not the owner); without one
+    (``/proc`` was unreadable when it was recorded) the pid merely has to exist.
+    """
+    if pid is None:
+        return False
+    if identity is None:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return is_alive(pid, identity)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from .models import Job, Run
-from functools import lru_cache
-
 from .schedule import describe
 
 

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from . import schedule as sched
 from .errors import InvalidValue, SchedError
+from .files import write_atomic
 from .models import Job, JobSpec
 
 DOCUMENT_VERSION = 1
@@ -1396,25 +1397,11 @@ def export_jobs(jobs: list[Job], fmt: str, *, image: str = DEFAULT_IMAGE) -> Exp
 
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, the file created 0600."""
-    import tempfile
-
-    parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise TransferError(f"cannot write {path}: it is a directory")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=parent)
+        write_atomic(path, text, 0o600)
     except OSError as exc:
-        raise TransferError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise TransferError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 

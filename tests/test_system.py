@@ -244,7 +244,9 @@ def test_cron_line_works_in_crons_minimal_environment(cli, crontab, db_path, tmp
 
     wait_for(tick, timeout=30, interval=0.2, what="the cron line to run the job")
     runs = cli("history", "tick", "--json").json()
-    assert runs and runs[-1]["trigger"] == "schedule" and runs[-1]["status"] == "success"
+    # a slow first tick may find two occurrences due: the older is then recorded missed
+    assert any(r["trigger"] == "schedule" and r["status"] == "success" for r in runs), runs
+    assert {r["status"] for r in runs} <= {"success", "missed"}
     log = (tmp_path / "state" / "schedcli" / "cron.log").read_text()
     assert "tick: success" in log  # run-due's output went to the log
 
