@@ -428,13 +428,16 @@ class Engine:
                         {"pid": running.pid, "pid_identity": running.identity, "started_at": started},
                     )
                 if self.stop.is_set():
-                    self._reasons[run_id] = "runner stopped (signal)"
+                    with self._lock:
+                        self._reasons[run_id] = "runner stopped (signal)"
                     running.terminate(self.kill_grace)
                 outcome = running.wait()
             finally:
                 with self._lock:
                     self._active.pop(run_id, None)
             status, reason = self._status(job, run_id, outcome)
+            with self._lock:
+                self._reasons.pop(run_id, None)  # a stop that came after the run ended
             finished = started + outcome.duration
             self._finish(run_id, status, reason, outcome, finished, started)
             run = self.store.get_run(run_id)

@@ -119,6 +119,8 @@ class Notifier:
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="schedcli-hook")
+            # a long-running watch submits forever: keep only what is still pending
+            self._futures = [f for f in self._futures if not f.done()]
             self._futures.append(self._pool.submit(self._deliver, job, run, events, output))
 
     def _deliver(self, job: Job, run: Run, events: list[str], output: bytes) -> list[HookResult]:
@@ -146,14 +148,11 @@ class Notifier:
         """Wait for every submitted notification (each is bounded by its timeout)."""
         with self._lock:
             futures, self._futures = self._futures, []
-            pool = self._pool
         for f in futures:
             try:
                 f.result()
-            except Exception:
+            except Exception:  # _deliver records its own failures; never raise from here
                 pass
-        if pool is not None and not futures:
-            pass
 
     def close(self) -> None:
         self.drain()
