@@ -29,9 +29,7 @@ import time
 
 T_IMPORT0 = time.time()
 
-from datetime import datetime, timezone  # noqa: E402
-
-UTC = timezone.utc
+from datetime import UTC, datetime
 
 
 def jobstore(path):

@@ -17,10 +17,8 @@ import random
 import shutil
 import sqlite3
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-UTC = timezone.utc
 
 # Schedules used for "nothing due" jobs: a realistic mix of cron and interval jobs.
 CRON_TEMPLATES = [

@@ -25,10 +25,7 @@ import sqlite3
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
-from pathlib import Path
-
-UTC = timezone.utc
+from datetime import UTC, datetime
 
 
 def rss_kib() -> int:
@@ -45,9 +42,9 @@ def sqlite_heap_kib() -> int | None:
     global _SQLITE_LIB
     try:
         if _SQLITE_LIB is None:
+            import _sqlite3
             import ctypes
             import ctypes.util
-            import _sqlite3
 
             lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
             lib.sqlite3_libversion.restype = ctypes.c_char_p
@@ -96,7 +93,7 @@ def mode_claim(db: str, prefix: str) -> dict:
             _make_due(db, prefix, ago)
         now = datetime.now(UTC)
         t0 = time.perf_counter()
-        claims, created = engine.claim(now)
+        claims, _created = engine.claim(now)
         out[f"{label}_s"] = time.perf_counter() - t0
         out[f"{label}_claimed"] = sum(len(c.runs) for c in claims)
     store.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
@@ -29,15 +30,18 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import fixtures  # noqa: E402
+from datetime import UTC
+
+import fixtures
 
 PY = Path(sys.executable)  # the venv's python: not resolved, so the venv's site-packages apply
 SCHEDCLI = PY.parent / "schedcli"  # the console script, what cron calls
@@ -83,7 +87,7 @@ def med(values: list[float]) -> float:
 
 
 def ms(seconds: float) -> str:
-    if seconds != seconds:
+    if math.isnan(seconds):
         return "-"
     if seconds >= 10:
         return f"{seconds:.1f} s"
@@ -97,7 +101,7 @@ def ms(seconds: float) -> str:
 
 
 def mib(kib: float) -> str:
-    return "-" if kib != kib else f"{kib / MiB:.1f} MiB"
+    return "-" if math.isnan(kib) else f"{kib / MiB:.1f} MiB"
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -192,7 +196,7 @@ class Bench:
             timer.daemon = True
             timer.start()
             try:
-                _, status, usage = os.wait4(p.pid, 0)
+                _, status, _usage = os.wait4(p.pid, 0)
             finally:
                 timer.cancel()
             t1 = time.perf_counter()
@@ -220,12 +224,9 @@ class Bench:
     def start_bg(self, argv: list[str], *, name: str) -> tuple[subprocess.Popen, Path]:
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:80]
         err_path = self.tmp / "out" / f"{safe}.err"
-        fe = open(err_path, "wb")
-        try:
+        with open(err_path, "wb") as fe:
             p = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                  stderr=fe, env=self.env, cwd=self.tmp)
-        finally:
-            fe.close()
         self.children[p.pid] = p
         return p, err_path
 
@@ -247,7 +248,7 @@ class Bench:
         timer.daemon = True
         timer.start()
         try:
-            _, status, usage = os.wait4(p.pid, 0)
+            _, status, _usage = os.wait4(p.pid, 0)
         finally:
             timer.cancel()
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -286,8 +287,8 @@ class Bench:
         self._wrap = True
         try:
             for _ in range(rss_reps):
-                for k in cases:
-                    cases[k]()  # run() records the peak RSS in self.rss
+                for case in cases.values():
+                    case()  # run() records the peak RSS in self.rss
         finally:
             self._wrap = False
         for k, v in res.items():
@@ -427,7 +428,8 @@ class Bench:
     def _importtime(self, db: Path) -> None:
         """Which modules the nothing-due run-due imports (a diagnostic, not a target)."""
         env = dict(self.env, PYTHONPROFILEIMPORTTIME="1")
-        p = subprocess.run(self.sc(db, "run-due"), env=env, capture_output=True, text=True, timeout=60, cwd=self.tmp)
+        p = subprocess.run(self.sc(db, "run-due"), env=env, capture_output=True, text=True, timeout=60, cwd=self.tmp,
+                           check=False)
         mods = []
         for line in p.stderr.splitlines():
             m = re.match(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)", line)
@@ -483,7 +485,7 @@ class Bench:
         limit = 1.5 * t0 + tjobs
         self.row("due", "run-due nothing due, 10k jobs (fresh copy)", ms(t0))
         self.row("due", "the 10 jobs' own run time (10 x spawn of true)", ms(tjobs))
-        self.row("due", "run-due with 10 due (10k jobs)", ms(t10), ref=ms(limit),
+        self.row("due", "run-due with 10 due (10k jobs); reference: 1.5 x nothing-due + jobs", ms(t10), ref=ms(limit),
                  ratio=f"{(t10 - tjobs) / t0:.2f}x", target="<= 1.5x nothing-due + jobs", ok=t10 <= limit)
         self.raw["due10"] = {"t10_s": t10, "nothing_s": t0, "jobs_s": tjobs, "limit_s": limit}
 
@@ -861,7 +863,7 @@ class Bench:
     def sec_memory(self) -> None:
         n = 1_000 if self.quick else 10_000
         db = self.fresh("ticks")
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from schedcli.jobs import build_job
         from schedcli.models import JobSpec
@@ -869,7 +871,7 @@ class Bench:
         store = fixtures.open_store(db)
         with store.write():
             store.insert_job(build_job("tick-0", JobSpec(kind="every", expr="1s", timezone="UTC", command=["true"]),
-                                       datetime.now(timezone.utc)))
+                                       datetime.now(UTC)))
         store.close()
         print(f"  (the real Engine.watch() loop, virtual clock, {n} ticks each running one job)", flush=True)
         s = self.run([PY, PROBE, "ticks", db, n], name="probe ticks", parse_json=True, timeout=900)
@@ -927,11 +929,14 @@ class Bench:
             info["sqlalchemy"] = sqlalchemy.__version__
         except ImportError:
             info["apscheduler"] = "not installed"
+        from importlib import metadata
+
         try:
-            info["typer"] = __import__("importlib.metadata").metadata.version("typer")
-        except Exception:
-            pass
-        info["tmpdir_fs"] = subprocess.run(["df", "-T", str(self.tmp)], capture_output=True, text=True).stdout.splitlines()[-1].split()[1]
+            info["typer"] = metadata.version("typer")
+        except metadata.PackageNotFoundError:
+            info["typer"] = "not installed"
+        df = subprocess.run(["df", "-T", str(self.tmp)], capture_output=True, text=True, check=False).stdout.split()
+        info["tmpdir_fs"] = df[-6] if len(df) >= 7 else "?"
         return info
 
 
@@ -990,8 +995,8 @@ def main(argv: list[str] | None = None) -> int:
               f"SQLite {info['sqlite']}, APScheduler {info.get('apscheduler')}")
         bench.load("start")
         for name in sections:
-            print(f"\n== {name} (load average {open('/proc/loadavg').read().split()[0]})", flush=True)
             bench.load(name)
+            print(f"\n== {name} (load average {bench.loads[-1][1].split()[0]})", flush=True)
             t_sec = time.time()
             try:
                 getattr(bench, f"sec_{name}")()

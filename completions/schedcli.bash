@@ -14,7 +14,7 @@ _schedcli_node() {
         'schedcli') subs='add edit list show rm enable disable toggle run run-due watch history logs next prune collectors status health stats export import config cron systemd'; opts='--db --version -h --help'; vopts='--db' ;;
         'schedcli add') subs=''; opts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --disabled --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook' ;;
         'schedcli edit') subs=''; opts='--cron --every --at --collector --param --tz --timeout --no-timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --no-hooks --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook' ;;
-        'schedcli list') subs=''; opts='--json -h --help'; vopts='' ;;
+        'schedcli list') subs=''; opts='--limit --after --json -h --help'; vopts='--limit --after' ;;
         'schedcli show') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli rm') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli enable') subs=''; opts='--json -h --help'; vopts='' ;;
@@ -59,6 +59,7 @@ _schedcli_optval() {
         'schedcli edit --overlap') echo 'choice skip allow replace' ;;
         'schedcli edit --catch-up') echo 'choice latest all none' ;;
         'schedcli edit --cwd') echo 'dir' ;;
+        'schedcli list --after') echo 'job' ;;
         'schedcli history --status') echo 'choice running success warning error timeout skipped missed interrupted' ;;
         'schedcli history --before') echo 'run' ;;
         'schedcli next --tz') echo 'zone' ;;

@@ -27,6 +27,8 @@ function __schedcli_value_options --argument-names path
             printf '%s\n' '--cron' '--every' '--at' '--collector' '--param' '--tz' '--timeout' '--overlap' '--grace' '--catch-up' '--env' '--cwd' '--description' '--retries' '--retry-delay' '--on-failure' '--on-success' '--on-recovery' '--webhook'
         case 'schedcli edit'
             printf '%s\n' '--cron' '--every' '--at' '--collector' '--param' '--tz' '--timeout' '--overlap' '--grace' '--catch-up' '--env' '--cwd' '--description' '--retries' '--retry-delay' '--on-failure' '--on-success' '--on-recovery' '--webhook'
+        case 'schedcli list'
+            printf '%s\n' '--limit' '--after'
         case 'schedcli run-due'
             printf '%s\n' '--now' '--max-parallel'
         case 'schedcli watch'
@@ -241,6 +243,8 @@ complete -c schedcli -n "__schedcli_argument 'schedcli edit' 1" -a '(__fish_comp
 complete -c schedcli -n "__schedcli_argument 'schedcli edit' 2+" -F
 
 # schedcli list
+complete -c schedcli -n "__schedcli_using 'schedcli list'" -l 'limit' -x -d 'Show at most N jobs (default: all).'
+complete -c schedcli -n "__schedcli_using 'schedcli list'" -l 'after' -x -a '(__schedcli_dynamic job)' -d 'Only jobs whose name sorts after NAME (next page).'
 complete -c schedcli -n "__schedcli_using 'schedcli list'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli list'" -s 'h' -l 'help' -d 'Show this message and exit.'
 

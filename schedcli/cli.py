@@ -348,9 +348,16 @@ def edit(
 
 
 @app.command("list")
-def list_jobs(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
+def list_jobs(
+    ctx: typer.Context,
+    limit: Optional[int] = typer.Option(None, "--limit", metavar="N", help="Show at most N jobs (default: all)."),
+    after: Optional[str] = typer.Option(None, "--after", metavar="NAME", help="Only jobs whose name sorts after NAME (next page)."),
+    json_out: bool = JSON_OPT,
+) -> None:
     """List jobs with their schedule, next run and last outcome."""
-    jobs = _state(ctx).reader().list_jobs()
+    if limit is not None and limit < 1:
+        raise InvalidValue(f"invalid --limit {limit}: use 1 or more")
+    jobs = _state(ctx).reader().list_jobs(limit=limit, after=after)
     if json_out:
         render.print_json([render.job_dict(j) for j in jobs])
     else:

@@ -317,9 +317,7 @@ class Store:
         return int(count)
 
     def get_job(self, name: str) -> Job:
-        row = self._q(
-            f"SELECT {_JOB_COLUMNS}, {_LAST_RUN_SQL} FROM jobs WHERE name = ?", (name,)
-        ).fetchone()
+        row = self._q(f"{_WITH_LAST_RUN} WHERE jobs.name = ?", (name,)).fetchone()
         if row is None:
             raise JobNotFound(f"no job named {name!r} (see: schedcli list)")
         return _job(row)
@@ -332,9 +330,17 @@ class Store:
         row = self._q(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
 
-    def list_jobs(self) -> list[Job]:
-        rows = self._q(f"SELECT {_JOB_COLUMNS}, {_LAST_RUN_SQL} FROM jobs ORDER BY name").fetchall()
-        return [_job(r) for r in rows]
+    def list_jobs(self, *, limit: int | None = None, after: str | None = None) -> list[Job]:
+        """Jobs by name; ``after``/``limit`` page through them (keyset on the unique name)."""
+        sql, params = _WITH_LAST_RUN, []
+        if after is not None:
+            sql += " WHERE jobs.name > ?"
+            params.append(after)
+        sql += " ORDER BY jobs.name"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_job(r) for r in self._q(sql, params).fetchall()]
 
     def due_jobs(self, now: int) -> list[Job]:
         """Enabled jobs whose next occurrence is at or before ``now`` (an index range scan)."""
@@ -627,12 +633,13 @@ class Store:
         return rows[::-1]
 
 
-_LAST_RUN_SQL = (
-    "(SELECT coalesce(r.started_at, r.scheduled_for) FROM runs r WHERE r.job_id = jobs.id "
-    "AND r.status NOT IN ('missed', 'skipped') ORDER BY r.id DESC LIMIT 1) AS last_run_at, "
-    "(SELECT r.status FROM runs r WHERE r.job_id = jobs.id "
-    "AND r.status NOT IN ('missed', 'skipped') ORDER BY r.id DESC LIMIT 1) AS last_status"
-)
+# The job's last real run (missed and skipped entries are not runs), found once per job
+# through the runs_job index and joined by its id.
+_WITH_LAST_RUN = (
+    "SELECT {cols}, coalesce(r.started_at, r.scheduled_for) AS last_run_at, r.status AS last_status "
+    "FROM jobs LEFT JOIN runs r ON r.id = (SELECT l.id FROM runs l WHERE l.job_id = jobs.id "
+    "AND l.status NOT IN ('missed', 'skipped') ORDER BY l.id DESC LIMIT 1)"
+).format(cols=", ".join(f"jobs.{c.strip()}" for c in _JOB_COLUMNS.split(",")))
 
 
 def _job(row: Any) -> "Job":

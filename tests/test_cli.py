@@ -372,3 +372,16 @@ def test_json_on_every_command_that_prints_data():
     for name in DATA_COMMANDS:
         options = {opt for p in group.commands[name].params for opt in getattr(p, "opts", [])}
         assert "--json" in options, name
+
+
+def test_list_pages_by_name(cli):
+    for name in ("c", "a", "d", "b"):
+        assert cli("add", name, "--every", "1h", "--", "true").exit_code == 0
+    cli("run", "b")
+    first = cli("list", "--limit", "2", "--json").json()
+    assert [j["name"] for j in first] == ["a", "b"]
+    assert first[1]["last_status"] == "success" and first[1]["last_run_at"].endswith("Z")
+    second = cli("list", "--limit", "2", "--after", "b", "--json").json()
+    assert [j["name"] for j in second] == ["c", "d"]
+    assert cli("list", "--after", "d", "--json").json() == []
+    assert cli("list", "--limit", "0").exit_code == 2
