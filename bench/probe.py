@@ -138,16 +138,13 @@ def mode_queries(db: str, reps: int, job: str, before: int) -> dict:
     store = Store(db)
     out: dict = {"open_s": time.perf_counter() - t0}
     job_id = store.get_job(job).id
-    list_first_page_sql = (
-        f"SELECT {dbmod._JOB_COLUMNS}, {dbmod._LAST_RUN_SQL} FROM jobs ORDER BY name LIMIT 20"
-    )
     queries = {
         "history_first_page": lambda: store.history(limit=20),
         "history_job_first_page": lambda: store.history(job_id=job_id, limit=20),
         "history_status_error_first_page": lambda: store.history(status="error", limit=20),
         "history_deep_page": lambda: store.history(limit=20, before_id=before),
         "list_jobs_all": store.list_jobs,
-        "list_first_20_sql": lambda: store.conn.execute(list_first_page_sql).fetchall(),
+        "list_first_page": lambda: store.list_jobs(limit=20),
         "get_job": lambda: store.get_job(job),
         "stats_summary_all": lambda: store.stats_summary(None, None),
         "stats_summary_one_job": lambda: store.stats_summary(None, job_id),
@@ -156,7 +153,7 @@ def mode_queries(db: str, reps: int, job: str, before: int) -> dict:
         "history_first_page": ("SELECT id FROM runs ORDER BY id DESC LIMIT 20", ()),
         "history_status_error_first_page": (
             "SELECT id FROM runs WHERE status = ? ORDER BY id DESC LIMIT 20", ("error",)),
-        "list_jobs_all": (f"SELECT {dbmod._JOB_COLUMNS}, {dbmod._LAST_RUN_SQL} FROM jobs ORDER BY name", ()),
+        "list_jobs_all": (f"{dbmod._WITH_LAST_RUN} ORDER BY jobs.name", ()),
     }
     slow = {"stats_summary_all", "list_jobs_all"}
     for name, fn in queries.items():
