@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import typer
 from typer.core import TyperGroup
 
 from . import __version__
 from . import options as opts
+from .signals import StopOnSignal
 
 
 def _lazy_module(name: str):
@@ -32,7 +32,7 @@ def _lazy_module(name: str):
 
 
 render = _lazy_module(f"{__package__}.render")
-from .errors import InvalidValue, SchedError, UsageError
+from .errors import InvalidValue, SchedError, UsageError, error_line
 from .models import STATUSES, JobSpec
 
 
@@ -67,8 +67,7 @@ class _Group(TyperGroup):
 
 
 def _error(text: str, code: int) -> None:
-    first = " ".join(str(text).split())
-    sys.stderr.write(f"Error: {first}\n")
+    sys.stderr.write(error_line(text))
     sys.stderr.flush()
     sys.exit(code)
 
@@ -428,59 +427,11 @@ def toggle(ctx: typer.Context, name: str = typer.Argument(..., help="The job."),
 # -- running -----------------------------------------------------------------------
 
 
-class _Signals:
-    """Turn SIGTERM/SIGINT into a stop request for the engine; remember which came."""
-
-    def __init__(self, stop: Callable[[], None]) -> None:
-        self.received: Optional[int] = None
-        self._stop = stop
-        self._old: dict[int, Any] = {}
-
-    def __enter__(self) -> "_Signals":
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
-                self._old[sig] = signal.signal(sig, self._handle)
-            except ValueError:  # not the main thread (in-process tests)
-                pass
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.received = signum
-        self._stop()
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-
-    def exit_code(self) -> Optional[int]:
-        if self.received is None:
-            return None
-        return 128 + self.received
-
-
 def _engine(ctx: typer.Context, max_parallel: Optional[int] = None):
-    from .engine import Engine
-    from .notify import Notifier
-    from .retention import Retention
+    from .engine import configured_engine
 
-    if max_parallel is not None and max_parallel < 1:
-        raise InvalidValue(f"invalid --max-parallel {max_parallel}: use 1 or more")
     state = _state(ctx)
-    config = state.config()
-    store = state.store()
-
-    def record(run_id: int, result) -> None:
-        with store.write():
-            store.record_hook(run_id, result.event, result.target, result.ok, result.detail, _now().timestamp())
-
-    return Engine(
-        store,
-        max_parallel=max_parallel or config.max_parallel,
-        kill_grace=config.kill_grace,
-        output_cap=config.output_cap,
-        notifier=Notifier(config.hooks, config.hook_timeout, record),
-        retention=Retention(older_than=config.retention_older_than, keep=config.retention_keep),
-    )
+    return configured_engine(state.store(), state.config(), max_parallel)
 
 
 @app.command()
@@ -498,7 +449,7 @@ def run(
 
     check_name(name)
     engine = _engine(ctx)
-    with _Signals(engine.stop.set) as signals:
+    with StopOnSignal(engine.stop.set) as signals:
         result = engine.run_now(name, force=force)
     stored = engine.store.get_output(result.id)
     output = stored[0] if stored else b""
@@ -535,7 +486,7 @@ def run_due(
     """
     when = _parse_now(now)
     engine = _engine(ctx, max_parallel)
-    with _Signals(engine.stop.set) as signals:
+    with StopOnSignal(engine.stop.set) as signals:
         result = engine.tick(when, dry_run=dry_run)
     if dry_run:
         if json_out:
@@ -575,7 +526,7 @@ def watch(
 
     engine.on_finish = finished
     engine.on_warning = warning
-    with _Signals(engine.stop.set) as signals:
+    with StopOnSignal(engine.stop.set) as signals:
         sys.stderr.write(f"schedcli watch: pid {engine.pid}, database {engine.store.path}\n")
         sys.stderr.flush()
         engine.watch()

@@ -39,6 +39,7 @@ from .models import Job, Occurrence, Run
 from .retention import Retention
 
 if TYPE_CHECKING:
+    from .config import Config
     from .notify import Notifier
 from .times import iso
 
@@ -672,3 +673,27 @@ def upcoming(schedule: sched.Schedule, after: datetime, count: int) -> list[date
             break
     return out
 
+
+def configured_engine(store: Store, config: "Config", max_parallel: int | None = None) -> Engine:
+    """An engine set up from the configuration file: parallelism, kill grace, output cap,
+    global hooks and the default retention."""
+    from .errors import InvalidValue
+    from .notify import Notifier
+
+    if max_parallel is not None and max_parallel < 1:
+        raise InvalidValue(f"invalid --max-parallel {max_parallel}: use 1 or more")
+    clock = SystemClock()
+
+    def record(run_id: int, result) -> None:
+        with store.write():
+            store.record_hook(run_id, result.event, result.target, result.ok, result.detail, clock.now().timestamp())
+
+    return Engine(
+        store,
+        clock,
+        max_parallel=max_parallel or config.max_parallel,
+        kill_grace=config.kill_grace,
+        output_cap=config.output_cap,
+        notifier=Notifier(config.hooks, config.hook_timeout, record),
+        retention=Retention(older_than=config.retention_older_than, keep=config.retention_keep),
+    )

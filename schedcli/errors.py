@@ -10,6 +10,11 @@ Exit codes (documented in the README):
 from __future__ import annotations
 
 
+def error_line(message: str) -> str:
+    """The one line the command line prints for an error: ``Error: ...`` (newline included)."""
+    return "Error: " + " ".join(str(message).split()) + "\n"
+
+
 class SchedError(Exception):
     """Base class for every error schedcli reports to the user."""
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import urllib.error
-import urllib.request
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -81,6 +79,9 @@ def run_command(command: str, env: dict[str, str], timeout: float) -> tuple[bool
 
 
 def post_webhook(url: str, payload: dict, timeout: float) -> tuple[bool, str]:
+    import urllib.error
+    import urllib.request
+
     body = json.dumps(payload).encode()
     request = urllib.request.Request(
         url, data=body, method="POST",

@@ -1,21 +1,25 @@
-"""The quick path for the system cron: ``run-due`` when nothing is due.
+"""The quick path for the system cron: ``run-due`` without Typer, rich or pydantic.
 
-Cron starts ``schedcli run-due`` every minute, and most minutes nothing is due.
-This path answers that case with the standard library and one indexed query,
-without importing Typer, rich, croniter or sqlite-utils. Whenever there is
-anything to do (a due job, a run to recover, an option it does not handle, an
-error to report) it returns ``None`` and the full command line takes over, so
-every behaviour and every error message has one implementation.
+Cron starts ``schedcli run-due`` every minute. Importing the full command line
+(Typer, which loads pydantic for its parameters, and rich) costs more than the
+work itself, so this module reads ``run-due``'s options from the same
+definitions (:mod:`schedcli.options`) and drives the same engine. When nothing
+is due it answers from one indexed query. Anything it does not handle — an
+option it does not know, a value it cannot read, ``--dry-run`` (a table),
+``--help``, a database that does not exist yet — goes to the full command line
+(it returns ``None``), which then gives the usual help and error messages.
 """
 
 from __future__ import annotations
+
+import sys
 
 from . import options as opts
 
 
 def parse(argv: list[str]) -> dict[str, object] | None:
-    """``[--db PATH] run-due [--max-parallel N] [--json]`` -> values, else None."""
-    values: dict[str, object] = {"db": None, "json": False}
+    """``[--db PATH] run-due [--now WHEN] [--max-parallel N] [--json]`` -> values, else None."""
+    values: dict[str, object] = {"db": None, "json": False, "now": None, "max_parallel": None}
     args = list(argv)
     while args and args[0] != "run-due":
         arg = args.pop(0)
@@ -30,25 +34,36 @@ def parse(argv: list[str]) -> dict[str, object] | None:
     args.pop(0)
     while args:
         arg = args.pop(0)
+        name, eq, inline = arg.partition("=")
         if arg == opts.JSON.name:
             values["json"] = True
-        elif arg == opts.MAX_PARALLEL.name and args and args[0].isdigit() and int(args[0]) >= 1:
-            args.pop(0)  # a limit on parallel runs changes nothing when nothing runs
+        elif name in (opts.NOW.name, opts.MAX_PARALLEL.name):
+            if eq:
+                value = inline
+            elif args:
+                value = args.pop(0)
+            else:
+                return None
+            if name == opts.NOW.name:
+                values["now"] = value
+            elif value.isascii() and value.isdigit() and int(value) >= 1:
+                values["max_parallel"] = int(value)
+            else:
+                return None  # the full command line explains what is wrong
         else:
-            return None  # --now, --dry-run, --help, bad values...: the full command line
+            return None  # --dry-run, --help, unknown options
     return values
 
 
 def try_run_due(argv: list[str]) -> int | None:
-    """Handle a nothing-due ``run-due``; return its exit code, or None to defer."""
+    """Run ``run-due`` here and return its exit code, or None to defer to the full CLI."""
     values = parse(argv)
     if values is None:
         return None
     from .clock import SystemClock
     from .db import Store
-    from .errors import SchedError
+    from .errors import SchedError, error_line
     from .paths import resolve_db_path
-    from .times import iso
 
     path = resolve_db_path(values["db"])  # type: ignore[arg-type]
     if not path.exists():
@@ -56,17 +71,52 @@ def try_run_due(argv: list[str]) -> int | None:
     try:
         store = Store(path, create=False)
     except SchedError:
-        return None
+        return None  # reported by the full command line, with the same message
     try:
-        now = SystemClock().now()
-        if store.has_due(int(now.timestamp())) or store.has_running():
-            return None
-        with store.write():
-            store.set_state("last_tick", iso(now, millis=True) or "")
-    except SchedError:
-        return None
+        clock = SystemClock()
+        if values["now"] is None:
+            now = clock.now()
+            if not store.has_due(int(now.timestamp())) and not store.has_running():
+                from .times import iso
+
+                with store.write():
+                    store.set_state("last_tick", iso(now, millis=True) or "")
+                if values["json"]:
+                    sys.stdout.write("[]\n")
+                return 0
+        return _tick(store, values)
+    except SchedError as exc:
+        sys.stdout.flush()
+        sys.stderr.write(error_line(exc.message))
+        return exc.exit_code
     finally:
         store.close()
+
+
+def _tick(store, values: dict[str, object]) -> int:
+    from . import config
+    from .engine import configured_engine
+    from .serialize import run_dict, run_summary
+    from .signals import StopOnSignal
+
+    when = None
+    if values["now"] is not None:
+        from .times import local_zone_name, parse_when
+
+        when = parse_when(str(values["now"]), local_zone_name())
+    engine = configured_engine(store, config.load(), values["max_parallel"])  # type: ignore[arg-type]
+    with StopOnSignal(engine.stop.set) as signals:
+        result = engine.tick(when)
     if values["json"]:
-        print("[]")
-    return 0
+        import json
+
+        json.dump([run_dict(r) for r in result.runs], sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        for run in result.runs:
+            sys.stdout.write(run_summary(run) + "\n")
+    sys.stdout.flush()
+    code = signals.exit_code()
+    if code is not None:
+        return code
+    return 0 if result.ok else 1

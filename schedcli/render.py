@@ -19,7 +19,7 @@ from rich.text import Text
 
 from .models import Job, Occurrence, Run
 from .schedule import describe, format_duration
-from .serialize import job_dict, run_dict  # noqa: F401  (re-exported for the commands)
+from .serialize import job_dict, run_dict, run_summary  # noqa: F401  (re-exported for the commands)
 from .times import iso, local_text
 
 STATUS_STYLE = {
@@ -200,13 +200,6 @@ def next_table(items: Iterable[tuple[str | None, datetime]], tz_name: str | None
         out.print("Nothing scheduled.")
         return
     out.print(table)
-
-
-def run_summary(run: Run) -> str:
-    duration = f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""
-    exit_part = f", exit code {run.exit_code}" if run.exit_code is not None else ""
-    reason = f" ({run.reason})" if run.reason and run.status not in ("success",) else ""
-    return f"run #{run.id} {run.job}: {run.status}{duration}{exit_part}{reason}"
 
 
 def message(text: str) -> None:

@@ -385,3 +385,32 @@ def test_list_pages_by_name(cli):
     assert [j["name"] for j in second] == ["c", "d"]
     assert cli("list", "--after", "d", "--json").json() == []
     assert cli("list", "--limit", "0").exit_code == 2
+
+
+QUICK_PROBE = r"""
+import json, sys
+sys.argv = ["schedcli", "--db", sys.argv[1], "run-due", "--now", sys.argv[2], "--json"]
+from schedcli.__main__ import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted(m for m in ("typer", "rich", "pydantic", "sqlite_utils", "croniter") if m in sys.modules)
+print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
+"""
+
+
+def test_run_due_runs_jobs_without_loading_the_full_command_line(db_path, sh):
+    import subprocess
+    import sys
+
+    assert sh("add", "q", "--at", "2099-12-01T09:00Z", "--", "echo quick").exit_code == 0
+    p = subprocess.run([sys.executable, "-c", QUICK_PROBE, str(db_path), "2099-12-01T09:00:30Z"],
+                       capture_output=True, text=True, timeout=60)
+    report = json.loads(p.stderr.strip().splitlines()[-1])
+    assert report == {"code": 0, "heavy": []}
+    [run] = json.loads(p.stdout)
+    assert run["job"] == "q" and run["status"] == "success"
+    # and the same command through the full command line gives the same document shape
+    again = sh("run-due", "--now", "2099-12-01T09:00:40Z", "--json", "--max-parallel", "2")
+    assert again.exit_code == 0 and again.json() == []
