@@ -411,23 +411,45 @@ class Engine:
             return "error", f"killed by {name}"
         return "error", f"exit code {outcome.exit_code}"
 
-    def run_one(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int = 1) -> Run:
-        """Run one claimed occurrence (and its retries) to the end; return its last run."""
+    def _start(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> tuple[process.Running, float]:
+        """Start one run's process and register it as active (its pid is recorded by the caller)."""
+        running = process.start(self._spec(job, run_id, scheduled_for, trigger, attempt))
+        started = self.clock.now().timestamp()
+        with self._lock:
+            self._active[run_id] = running
+        return running, started
+
+    def _record_started(self, started: list[tuple[int, process.Running, float]]) -> None:
+        """Record the pids of runs just started, in one write transaction."""
+        with self.store.write():
+            for run_id, running, at in started:
+                self.store.update_run(
+                    run_id, {"pid": running.pid, "pid_identity": running.identity, "started_at": at}
+                )
+
+    def run_one(
+        self,
+        job: Job,
+        run_id: int,
+        scheduled_for: int,
+        trigger: str,
+        attempt: int = 1,
+        started: tuple[process.Running, float] | None = None,
+    ) -> Run:
+        """Run one claimed occurrence (and its retries) to the end; return its last run.
+
+        ``started``: the process, already started and recorded by :meth:`_dispatch`.
+        """
         while True:
-            if self.stop.is_set():
+            if started is None and self.stop.is_set():
                 self._finish(run_id, "interrupted", "runner stopped before the run started", None, None)
                 return self.store.get_run(run_id)
-            spec = self._spec(job, run_id, scheduled_for, trigger, attempt)
-            running = process.start(spec)
-            started = self.clock.now().timestamp()
-            with self._lock:
-                self._active[run_id] = running
             try:
-                with self.store.write():
-                    self.store.update_run(
-                        run_id,
-                        {"pid": running.pid, "pid_identity": running.identity, "started_at": started},
-                    )
+                if started is None:
+                    running, started_at = self._start(job, run_id, scheduled_for, trigger, attempt)
+                    self._record_started([(run_id, running, started_at)])
+                else:
+                    running, started_at = started
                 if self.stop.is_set():
                     with self._lock:
                         self._reasons[run_id] = "runner stopped (signal)"
@@ -436,11 +458,12 @@ class Engine:
             finally:
                 with self._lock:
                     self._active.pop(run_id, None)
+            started = None
             status, reason = self._status(job, run_id, outcome)
             with self._lock:
                 self._reasons.pop(run_id, None)  # a stop that came after the run ended
-            finished = started + outcome.duration
-            self._finish(run_id, status, reason, outcome, finished, started)
+            finished = started_at + outcome.duration
+            self._finish(run_id, status, reason, outcome, finished, started_at)
             run = self.store.get_run(run_id)
             if self.on_finish is not None:
                 self.on_finish(run)
@@ -494,13 +517,39 @@ class Engine:
             if not policy.empty:
                 policy.apply(self.store, fields["finished_at"], job_id=self.store.get_run(run_id).job_id)
 
+    def _dispatch(self, pool: ThreadPoolExecutor, claims: list[Claim]) -> set[Future]:
+        """Hand claims to worker threads. The first run of as many claims as there are free
+        slots is started here, in one tight loop, and their pids recorded in one transaction,
+        so that processes start within milliseconds of the due time instead of waiting for
+        threads to be created."""
+        free = max(0, self.max_parallel - self.active_count())
+        started: list[tuple[int, process.Running, float]] = []
+        handles: dict[int, tuple[process.Running, float]] = {}
+        try:
+            for claim in claims[:free]:
+                if self.stop.is_set():
+                    break
+                run_id, scheduled_for = claim.runs[0]
+                running, at = self._start(claim.job, run_id, scheduled_for, claim.trigger, 1)
+                started.append((run_id, running, at))
+                handles[run_id] = (running, at)
+        finally:
+            if started:
+                try:
+                    self._record_started(started)
+                except DatabaseBusy as exc:
+                    # The runs go on and are recorded when they end; only their pids are
+                    # unknown to a runner that would have to clean up after this one.
+                    self._warn(f"{exc.message}; could not record the pids of {len(started)} run(s)")
+        return {pool.submit(self._run_claim, c, handles.get(c.runs[0][0])) for c in claims}
+
     def execute(self, claims: list[Claim]) -> list[Run]:
         """Run claimed occurrences, up to ``max_parallel`` at once; wait for all of them."""
         if not claims:
             return []
         results: list[Run] = []
         with ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="schedcli-run") as pool:
-            futures: set[Future] = {pool.submit(self._run_claim, c) for c in claims}
+            futures = self._dispatch(pool, claims)
             terminated = False
             while futures:
                 done, futures = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -511,10 +560,11 @@ class Engine:
                     terminated = True
         return results
 
-    def _run_claim(self, claim: Claim) -> list[Run]:
+    def _run_claim(self, claim: Claim, started: tuple[process.Running, float] | None = None) -> list[Run]:
         out = []
         for run_id, scheduled_for in claim.runs:
-            out.append(self.run_one(claim.job, run_id, scheduled_for, claim.trigger))
+            out.append(self.run_one(claim.job, run_id, scheduled_for, claim.trigger, started=started))
+            started = None
         return out
 
     def terminate_all(self, reason: str) -> None:
@@ -603,8 +653,7 @@ class Engine:
                     # Nothing was claimed; the next pass catches up.
                     self._warn(f"{exc.message}; retrying")
                     claims = []
-                for c in claims:
-                    futures.add(pool.submit(self._run_claim, c))
+                futures |= self._dispatch(pool, claims)
                 for f in [f for f in futures if f.done()]:
                     futures.discard(f)
                     if f.exception() is not None:
