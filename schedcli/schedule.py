@@ -300,6 +300,19 @@ def _parse_field(field: str, index: int) -> frozenset[int]:
     return frozenset(values)
 
 
+# For other modules that translate cron fields (exports to systemd and Kubernetes):
+FIELD_BOUNDS = _BOUNDS  # (low, high) of minute, hour, day of month, month, day of week
+FIELD_VALUE_NAMES = _NAMES  # per field: lowercase name -> number (jan=1..., sun=0...)
+
+
+def expand_field(field: str, index: int) -> frozenset[int]:
+    """The values one valid cron field stands for (day of week: Sunday is 0)."""
+    try:
+        return _parse_field(field, index)
+    except _CronError as exc:
+        raise InvalidSchedule(f"invalid cron field {field!r}: {exc}") from None
+
+
 class _CronSpec:
     """Expanded fields of a valid 5-field expression, plus wall-clock matching."""
 
