@@ -597,40 +597,62 @@ class Store:
             (since, since, job_id, job_id),
         ).fetchall()
 
-    def stats_durations_at(self, job_id: int, offsets: list[int], since: float | None = None) -> dict[int, float]:
-        """Durations at the given 0-based positions of the job's real runs sorted by duration
-        (one sort, in SQLite, for all positions: percentiles without loading the history)."""
-        if not offsets:
-            return {}
-        marks = ", ".join("?" for _ in offsets)
-        rows = self._q(
-            "SELECT rn, d FROM (SELECT r.duration_s AS d, "
-            "row_number() OVER (ORDER BY r.duration_s) - 1 AS rn FROM runs r WHERE r.job_id = ? "
-            f"AND r.status IN {self._REAL} AND r.duration_s IS NOT NULL AND {self._SINCE}) "
-            f"WHERE rn IN ({marks})",
-            (job_id, since, since, *offsets),
-        ).fetchall()
-        return {int(r[0]): r[1] for r in rows}
+    def _stats_scope(self, since: float | None, job_id: int | None) -> tuple[str, list[Any]]:
+        """WHERE terms for runs in a stats window: one job through its index, or all jobs."""
+        terms, params = [f"{self._SINCE}"], [since, since]
+        if job_id is not None:
+            terms.append("r.job_id = ?")
+            params.append(job_id)
+        return " AND ".join(terms), params
 
-    def stats_last_failure(self, job_id: int, since: float | None = None) -> sqlite3.Row | None:
-        """The job's latest run that ended error, timeout or interrupted."""
-        return self._q(
-            "SELECT r.id AS run_id, r.status AS status, "
+    def stats_percentiles(
+        self, since: float | None, job_id: int | None, percents: tuple[int, ...] = (50, 95)
+    ) -> dict[int, dict[int, float]]:
+        """Nearest-rank percentiles of real runs' durations, per job, from one sort in SQLite
+        (the history never comes into Python): {job_id: {percent: seconds}}."""
+        scope, params = self._stats_scope(since, job_id)
+        ranks = " OR ".join(f"rn = max(1, (n * {int(p)} + 99) / 100)" for p in percents)
+        rows = self._q(
+            "SELECT job_id, rn, n, d FROM (SELECT r.job_id AS job_id, r.duration_s AS d, "
+            "row_number() OVER (PARTITION BY r.job_id ORDER BY r.duration_s) AS rn, "
+            "count(*) OVER (PARTITION BY r.job_id) AS n FROM runs r "
+            f"WHERE r.status IN {self._REAL} AND r.duration_s IS NOT NULL AND {scope}) "
+            f"WHERE {ranks}",
+            params,
+        ).fetchall()
+        out: dict[int, dict[int, float]] = {}
+        for job, rn, n, d in rows:
+            for p in percents:
+                if rn == max(1, (n * p + 99) // 100):
+                    out.setdefault(job, {})[p] = d
+        return out
+
+    def stats_last_failures(self, since: float | None, job_id: int | None) -> dict[int, sqlite3.Row]:
+        """Each job's latest run that ended error, timeout or interrupted."""
+        scope, params = self._stats_scope(since, job_id)
+        rows = self._q(
+            "SELECT r.job_id AS job_id, r.id AS run_id, r.status AS status, "
             "coalesce(r.finished_at, r.started_at, r.scheduled_for) AS at FROM runs r "
-            "WHERE r.job_id = ? AND r.status IN ('error', 'timeout', 'interrupted') "
-            f"AND {self._SINCE} ORDER BY r.id DESC LIMIT 1",
-            (job_id, since, since),
-        ).fetchone()
-
-    def stats_recent(self, job_id: int, limit: int = 20, since: float | None = None) -> list[sqlite3.Row]:
-        """The job's latest ``limit`` real runs, oldest first: (status, duration_s)."""
-        rows = self._q(
-            "SELECT r.id AS run_id, r.status AS status, r.duration_s AS duration_s FROM runs r "
-            f"WHERE r.job_id = ? AND r.status IN {self._REAL} AND {self._SINCE} "
-            "ORDER BY r.id DESC LIMIT ?",
-            (job_id, since, since, limit),
+            "WHERE r.id IN (SELECT max(r.id) FROM runs r "
+            f"WHERE r.status IN ('error', 'timeout', 'interrupted') AND {scope} GROUP BY r.job_id)",
+            params,
         ).fetchall()
-        return rows[::-1]
+        return {row["job_id"]: row for row in rows}
+
+    def stats_recent(self, since: float | None, job_id: int | None, limit: int = 20) -> dict[int, list[sqlite3.Row]]:
+        """Each job's latest ``limit`` real runs, oldest first: (status, duration_s)."""
+        scope, params = self._stats_scope(since, job_id)
+        rows = self._q(
+            "SELECT job_id, status, duration_s FROM (SELECT r.job_id AS job_id, r.id AS id, "
+            "r.status AS status, r.duration_s AS duration_s, "
+            "row_number() OVER (PARTITION BY r.job_id ORDER BY r.id DESC) AS k FROM runs r "
+            f"WHERE r.status IN {self._REAL} AND {scope}) WHERE k <= ? ORDER BY job_id, id",
+            [*params, limit],
+        ).fetchall()
+        out: dict[int, list[sqlite3.Row]] = {}
+        for row in rows:
+            out.setdefault(row["job_id"], []).append(row)
+        return out
 
 
 # The job's last real run (missed and skipped entries are not runs), found once per job

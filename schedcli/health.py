@@ -240,39 +240,40 @@ def compute_stats(
 ) -> list[JobStats]:
     """Per-job statistics over runs started within ``since`` seconds before ``now`` (all when None).
 
-    Counts are SQL aggregates; the percentiles come from one window-function sort per
-    job, in SQLite; only ``recent`` rows per job come into Python.
+    A fixed number of queries whatever the number of jobs: counts are SQL aggregates, the
+    percentiles one window-function sort in SQLite, and only ``recent`` rows per job come
+    into Python.
     """
     cutoff = None if since is None else now.timestamp() - since
+    job_id = job.id if job else None
     out: list[JobStats] = []
     with store.read():
-        for row in store.stats_summary(cutoff, job.id if job else None):
-            job_id, timed = row["job_id"], int(row["timed"])
-            p50 = p95 = None
-            if timed:
-                ranks = {50: nearest_rank(timed, 50), 95: nearest_rank(timed, 95)}
-                found = store.stats_durations_at(job_id, sorted(set(ranks.values())), cutoff)
-                p50, p95 = found.get(ranks[50]), found.get(ranks[95])
-            last = store.stats_last_failure(job_id, cutoff) if row["failures"] else None
-            recent_rows = store.stats_recent(job_id, recent, cutoff) if row["runs"] else []
-            out.append(
-                JobStats(
-                    job=row["job"],
-                    enabled=bool(row["enabled"]),
-                    runs=int(row["runs"]),
-                    success=int(row["success"]) + int(row["warnings"]),
-                    warnings=int(row["warnings"]),
-                    failures=int(row["failures"]),
-                    skipped=int(row["skipped"]),
-                    missed=int(row["missed"]),
-                    p50_s=p50,
-                    p95_s=p95,
-                    last_failure_at=last["at"] if last else None,
-                    last_failure_status=last["status"] if last else None,
-                    last_failure_run=last["run_id"] if last else None,
-                    recent=[(r["status"], r["duration_s"]) for r in recent_rows],
-                )
+        summary = store.stats_summary(cutoff, job_id)
+        percentiles = store.stats_percentiles(cutoff, job_id, (50, 95))
+        failures = store.stats_last_failures(cutoff, job_id)
+        recents = store.stats_recent(cutoff, job_id, recent)
+    for row in summary:
+        jid = row["job_id"]
+        found = percentiles.get(jid, {})
+        last = failures.get(jid)
+        out.append(
+            JobStats(
+                job=row["job"],
+                enabled=bool(row["enabled"]),
+                runs=int(row["runs"]),
+                success=int(row["success"]) + int(row["warnings"]),
+                warnings=int(row["warnings"]),
+                failures=int(row["failures"]),
+                skipped=int(row["skipped"]),
+                missed=int(row["missed"]),
+                p50_s=found.get(50),
+                p95_s=found.get(95),
+                last_failure_at=last["at"] if last else None,
+                last_failure_status=last["status"] if last else None,
+                last_failure_run=last["run_id"] if last else None,
+                recent=[(r["status"], r["duration_s"]) for r in recents.get(jid, [])],
             )
+        )
     return out
 
 
