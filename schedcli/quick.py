@@ -110,8 +110,7 @@ def _tick(store, values: dict[str, object]) -> int:
     if values["json"]:
         import json
 
-        json.dump([run_dict(r) for r in result.runs], sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps([run_dict(r) for r in result.runs], indent=2, ensure_ascii=False) + "\n")
     else:
         for run in result.runs:
             sys.stdout.write(run_summary(run) + "\n")

@@ -54,9 +54,9 @@ def console() -> Console:
 
 
 def print_json(document: Any) -> None:
-    """One JSON document on stdout, written as it is encoded (no second copy in memory)."""
-    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    """One JSON document on stdout. Encoded in one piece: streaming with json.dump writes
+    each token separately, which made a 10k-job document twice as slow."""
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
