@@ -188,6 +188,14 @@ class Outcome:
     duration: float
     error: str | None = None
 
+    @classmethod
+    def without_output(cls, exit_code: int | None, error: str, duration: float) -> "Outcome":
+        """The outcome of a process that could not be started or supervised."""
+        return cls(
+            exit_code=exit_code, signal=None, timed_out=False, terminated=False,
+            output=b"", truncated=False, total_bytes=0, duration=duration, error=error,
+        )
+
 
 def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -634,17 +642,7 @@ class Running:
         self._proc = None
         self._cond = threading.Condition()
         self._done = threading.Event()
-        self._outcome = Outcome(
-            exit_code=exit_code,
-            signal=None,
-            timed_out=False,
-            terminated=False,
-            output=b"",
-            truncated=False,
-            total_bytes=0,
-            duration=time.monotonic() - t0,
-            error=message,
-        )
+        self._outcome = Outcome.without_output(exit_code, message, time.monotonic() - t0)
         self._done.set()
         return self
 
@@ -774,16 +772,8 @@ class Running:
                 self._wait_exit_best_effort()
             outcome = self._finish(error)
         except BaseException as exc:  # pragma: no cover - defensive, must never hang wait()
-            outcome = Outcome(
-                exit_code=None,
-                signal=None,
-                timed_out=False,
-                terminated=False,
-                output=b"",
-                truncated=False,
-                total_bytes=0,
-                duration=time.monotonic() - self._t0,
-                error=f"internal error while supervising pid {self.pid}: {exc!r}",
+            outcome = Outcome.without_output(
+                None, f"internal error while supervising pid {self.pid}: {exc!r}", time.monotonic() - self._t0
             )
         with self._cond:
             self._outcome = outcome
