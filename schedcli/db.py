@@ -322,14 +322,6 @@ class Store:
             raise JobNotFound(f"no job named {name!r} (see: schedcli list)")
         return _job(row)
 
-    def find_job(self, name: str) -> Job | None:
-        row = self._q(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE name = ?", (name,)).fetchone()
-        return _job(row) if row else None
-
-    def job_by_id(self, job_id: int) -> Job | None:
-        row = self._q(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return _job(row) if row else None
-
     def list_jobs(self, *, limit: int | None = None, after: str | None = None) -> list[Job]:
         """Jobs by name; ``after``/``limit`` page through them (keyset on the unique name)."""
         sql, params = _WITH_LAST_RUN, []

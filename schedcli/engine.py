@@ -74,7 +74,6 @@ class TickResult:
     run_ids: list[int] = field(default_factory=list)  # every row the tick created
     planned: list[Occurrence] = field(default_factory=list)  # dry runs only
     runs: list[Run] = field(default_factory=list)
-    stopped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -442,7 +441,7 @@ class Engine:
         """
         while True:
             if started is None and self.stop.is_set():
-                self._finish(run_id, "interrupted", "runner stopped before the run started", None, None)
+                self._finish(job, run_id, "interrupted", "runner stopped before the run started", None, None)
                 return self.store.get_run(run_id)
             try:
                 if started is None:
@@ -463,7 +462,7 @@ class Engine:
             with self._lock:
                 self._reasons.pop(run_id, None)  # a stop that came after the run ended
             finished = started_at + outcome.duration
-            self._finish(run_id, status, reason, outcome, finished, started_at)
+            self._finish(job, run_id, status, reason, outcome, finished)
             run = self.store.get_run(run_id)
             if self.on_finish is not None:
                 self.on_finish(run)
@@ -489,12 +488,12 @@ class Engine:
 
     def _finish(
         self,
+        job: Job,
         run_id: int,
         status: str,
         reason: str | None,
         outcome: process.Outcome | None,
         finished: float | None,
-        started: float | None = None,
     ) -> None:
         fields: dict[str, object] = {"status": status, "finished_at": finished or self.clock.now().timestamp()}
         if reason is not None:
@@ -515,7 +514,7 @@ class Engine:
             if policy.empty:
                 policy = self.retention
             if not policy.empty:
-                policy.apply(self.store, fields["finished_at"], job_id=self.store.get_run(run_id).job_id)
+                policy.apply(self.store, fields["finished_at"], job_id=job.id)
 
     def _dispatch(self, pool: ThreadPoolExecutor, claims: list[Claim]) -> set[Future]:
         """Hand claims to worker threads. The first run of as many claims as there are free
@@ -594,7 +593,6 @@ class Engine:
         if self.notifier is not None:
             self.notifier.drain()
         result.runs = self.store.runs_by_ids(created, with_retries=True)
-        result.stopped = self.stop.is_set()
         return result
 
     def run_now(self, name: str, *, force: bool = False, now: datetime | None = None) -> Run:

@@ -22,7 +22,6 @@ from .times import iso
 DEFAULT_MAX_TICK_AGE = 180  # s: cron ticks every 60 s, watch beats every 30 s
 DEFAULT_OVERDUE_AFTER = 120  # s
 RECENT_RUNS = 20
-FAILED = ("error", "timeout", "interrupted")
 
 
 @dataclass

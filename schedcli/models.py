@@ -11,7 +11,6 @@ STATUSES = ("running", "success", "warning", "error", "timeout", "skipped", "mis
 FINISHED_OK = ("success", "warning")
 OVERLAP_POLICIES = ("skip", "allow", "replace")
 CATCH_UP_POLICIES = ("latest", "all", "none")
-KINDS = ("cron", "every", "at")
 
 
 @dataclass
@@ -91,7 +90,6 @@ class Run:
     missed_count: int | None = None
     missed_first: int | None = None
     missed_last: int | None = None
-    output_truncated: bool | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> "Run":

@@ -18,10 +18,6 @@ class OptionDef:
         self.metavar = metavar
         self.envvar = envvar
 
-    @property
-    def takes_value(self) -> bool:
-        return self.metavar is not None
-
 
 DB = OptionDef("--db", "Database file (default: $XDG_DATA_HOME/schedcli/schedcli.db).", "PATH", "SCHEDCLI_DB")
 
@@ -30,5 +26,3 @@ NOW = OptionDef("--now", "Pretend it is this time (ISO 8601; machine zone unless
 DRY_RUN = OptionDef("--dry-run", "Show what would run; change nothing.")
 MAX_PARALLEL = OptionDef("--max-parallel", "Run at most N jobs at once (default: 4, or max_parallel in config.toml).", "N")
 JSON = OptionDef("--json", "Print one JSON document.")
-
-RUN_DUE = (NOW, DRY_RUN, MAX_PARALLEL, JSON)

@@ -90,10 +90,6 @@ def parse_when(text: str, tz_name: str) -> datetime:
     return dt.astimezone(UTC)
 
 
-def to_epoch(dt: datetime) -> float:
-    return dt.timestamp()
-
-
 def from_epoch(ts: float | None) -> datetime | None:
     if ts is None:
         return None
