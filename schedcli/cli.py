@@ -494,15 +494,9 @@ def run_due(
         else:
             render.planned_table(result.planned)
         return
-    if json_out:
-        render.print_json([render.run_dict(r) for r in result.runs])
-    elif result.runs:
-        for r in result.runs:
-            render.message(render.run_summary(r))
-    code = signals.exit_code()
-    if code is not None:
-        raise typer.Exit(code)
-    raise typer.Exit(0 if result.ok else 1)
+    from .quick import report_tick
+
+    raise typer.Exit(report_tick(result, json_out, signals.exit_code()))
 
 
 @app.command()

@@ -96,7 +96,6 @@ def try_run_due(argv: list[str]) -> int | None:
 def _tick(store, values: dict[str, object]) -> int:
     from . import config
     from .engine import configured_engine
-    from .serialize import run_dict, run_summary
     from .signals import StopOnSignal
 
     when = None
@@ -107,7 +106,15 @@ def _tick(store, values: dict[str, object]) -> int:
     engine = configured_engine(store, config.load(), values["max_parallel"])  # type: ignore[arg-type]
     with StopOnSignal(engine.stop.set) as signals:
         result = engine.tick(when)
-    if values["json"]:
+    return report_tick(result, bool(values["json"]), signals.exit_code())
+
+
+def report_tick(result, as_json: bool, signal_code: int | None) -> int:
+    """Print a tick's runs (JSON document or one line each) and return run-due's exit code.
+    Shared by this path and the full command line."""
+    from .serialize import run_dict, run_summary
+
+    if as_json:
         import json
 
         sys.stdout.write(json.dumps([run_dict(r) for r in result.runs], indent=2, ensure_ascii=False) + "\n")
@@ -115,7 +122,6 @@ def _tick(store, values: dict[str, object]) -> int:
         for run in result.runs:
             sys.stdout.write(run_summary(run) + "\n")
     sys.stdout.flush()
-    code = signals.exit_code()
-    if code is not None:
-        return code
+    if signal_code is not None:
+        return signal_code
     return 0 if result.ok else 1
