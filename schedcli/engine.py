@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import sqlite3
 import sys
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
@@ -169,6 +170,8 @@ class Engine:
         self._active: dict[int, process.Running] = {}
         self._reasons: dict[int, str] = {}
         self._lock = threading.Lock()
+        # Jobs inherit the runner's environment, read once.
+        self._base_env = {k: v for k, v in os.environ.items() if k != CONTEXT_ENV}
 
     # -- phase 1: claim ------------------------------------------------------
 
@@ -351,8 +354,7 @@ class Engine:
     # -- phase 2: execute ------------------------------------------------------
 
     def _spec(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> process.ProcessSpec:
-        env = dict(os.environ)
-        env.pop(CONTEXT_ENV, None)
+        env = self._base_env.copy()
         env.update(
             {
                 "SCHEDCLI_JOB": job.name,
@@ -547,12 +549,22 @@ class Engine:
         if not claims:
             return []
         results: list[Run] = []
+        # Finished futures arrive on a queue: waiting on the set of pending futures
+        # instead would cost O(pending) per completion, O(n^2) for a large tick.
+        finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
         with ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="schedcli-run") as pool:
             futures = self._dispatch(pool, claims)
+            for f in futures:
+                f.add_done_callback(finished.put)
+            pending = len(futures)
             terminated = False
-            while futures:
-                done, futures = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
-                for f in done:
+            while pending:
+                try:
+                    f = finished.get(timeout=0.2)
+                except queue.Empty:
+                    pass
+                else:
+                    pending -= 1
                     results.extend(f.result())
                 if self.stop.is_set() and not terminated:
                     self.terminate_all("runner stopped (signal)")

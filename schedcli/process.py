@@ -256,38 +256,6 @@ class _OutputBuffer:
             return head + tail, False, self._total
 
 
-def _read_output(fd: int, wake_fd: int, buf: _OutputBuffer) -> None:
-    """Reader thread: drain ``fd`` into ``buf`` until EOF or until ``wake_fd`` is readable."""
-    try:
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        poller.register(wake_fd, select.POLLIN)
-        while True:
-            ready = {ready_fd for ready_fd, _ in poller.poll()}
-            if wake_fd in ready:
-                # Told to stop (something outside the job still holds the pipe):
-                # take what is already buffered, without blocking, then quit.
-                os.set_blocking(fd, False)
-                for _ in range(_FINAL_DRAIN_READS):
-                    try:
-                        data = os.read(fd, _READ_CHUNK)
-                    except BlockingIOError:
-                        break
-                    if not data:
-                        break
-                    buf.feed(data)
-                return
-            if fd in ready:
-                data = os.read(fd, _READ_CHUNK)
-                if not data:
-                    return
-                buf.feed(data)
-    except Exception:  # never let a traceback reach stderr from this thread
-        return  # the output kept so far stands
-    finally:
-        os.close(fd)
-
-
 # ------------------------------------------------------------------------- /proc
 
 
@@ -360,6 +328,128 @@ def _job_members(pgid: int) -> list[tuple[int, int]] | None:
         if (pgrp == pgid or session == pgid) and not _is_dead_state(state):
             members.append((pid, pgrp))
     return members
+
+
+# Leaders of the jobs started here and not yet reaped, and how many starts are
+# under way (a leader is known only once its start returns).  A session
+# leader that has exited is reaped as an adopted orphan only when it is not
+# one of these and no start is under way: it could be a job that ended at once.
+_leaders: set[int] = set()
+_starting = 0
+_leaders_lock = threading.Condition(threading.Lock())
+_subreaper: bool | None = None  # None: not tried yet
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> bool:
+    """Make this process a child subreaper, once: the orphans of its jobs become its
+    children instead of init's, so that what is left of a job can be found among them.
+
+    Only where the kernel lists a thread's children (``/proc/PID/task/TID/children``):
+    without that, adopted orphans could be neither found nor reaped.
+    """
+    global _subreaper
+    if _subreaper is None:
+        _subreaper = False
+        try:
+            pid = os.getpid()
+            if os.path.exists(f"/proc/{pid}/task/{pid}/children"):
+                import ctypes
+
+                libc = ctypes.CDLL(None, use_errno=True)
+                _subreaper = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        except Exception:  # no ctypes, no prctl: the /proc scan does the work
+            _subreaper = False
+    return _subreaper
+
+
+def _forget_leader(pid: int) -> None:
+    with _leaders_lock:
+        _leaders.discard(pid)
+
+
+def _adopted_children() -> list[int] | None:
+    """This process's children as listed for its main thread, or None if unknown.
+
+    Orphans are reparented to a subreaper's first live thread, its main thread,
+    so every adopted orphan is listed here; children that other threads started
+    themselves are job leaders, which are known anyway.
+    """
+    pid = os.getpid()
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", "rb") as f:
+            return [int(child) for child in f.read().split()]
+    except (OSError, ValueError):
+        return None
+
+
+def _job_surely_gone(pgid: int) -> bool:
+    """True when nothing can be left of job ``pgid``, whose leader has exited (unreaped).
+
+    The cheap proof, as a child subreaper: when the leader exits its children are
+    reparented to this process before the exit is reported, and so is every
+    orphan the job made earlier.  Whatever is left of the job therefore descends
+    from a child of this process that is not a job leader.  If no such child
+    is alive, except children of another running job's session, nothing is left.
+    False means "not proven": the caller scans ``/proc``.  Adopted orphans that
+    have exited are reaped on the way (never a child of this process's own
+    session, which ``subprocess`` may be waiting for).
+    """
+    if not _subreaper:
+        return False
+    children = _adopted_children()
+    if children is None:
+        return False
+    own_session = os.getsid(0)
+    for pid in children:
+        if pid in _leaders:
+            continue
+        stat = _read_stat(pid)
+        if stat is None:
+            continue
+        state, _, session, _ = stat
+        if _is_dead_state(state):
+            if session != own_session:
+                _reap_orphan(pid, session)
+            continue
+        if session != pgid and session in _leaders:
+            continue  # part of another job that is still running
+        if pid == session and _started_meanwhile(pid):
+            continue  # a job that another thread has just started
+        return False
+    return True
+
+
+def _started_meanwhile(pid: int) -> bool:
+    """Is ``pid`` a leader whose start was under way?  Waits for the starts under way."""
+    with _leaders_lock:
+        _leaders_lock.wait_for(lambda: not _starting, timeout=_KILL_CONFIRM_TIMEOUT)
+        return pid in _leaders
+
+
+def _reap_adopted_zombies() -> None:
+    """Reap the adopted orphans that have exited (after a job's leftovers were killed)."""
+    if not _subreaper:
+        return
+    own_session = os.getsid(0)
+    for pid in _adopted_children() or ():
+        if pid in _leaders:
+            continue
+        stat = _read_stat(pid)
+        if stat is not None and _is_dead_state(stat[0]) and stat[2] != own_session:
+            _reap_orphan(pid, stat[2])
+
+
+def _reap_orphan(pid: int, session: int) -> None:
+    """Reap an adopted orphan that has exited (never a leader that ``start`` tracks)."""
+    with _leaders_lock:
+        if pid in _leaders or (pid == session and _starting):
+            return
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
 
 
 def _valid_pid(pid: object) -> bool:
@@ -640,7 +730,6 @@ class Running:
         self.identity = None
         self.error = message
         self._proc = None
-        self._cond = threading.Condition()
         self._done = threading.Event()
         self._outcome = Outcome.without_output(exit_code, message, time.monotonic() - t0)
         self._done.set()
@@ -654,49 +743,39 @@ class Running:
         self.error = None
         self._proc = proc
         self._t0 = t0
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._done = threading.Event()
         self._outcome: Outcome | None = None
-        # State shared with terminate() and the watcher, guarded by _cond.
+        # State shared with terminate(), guarded by _lock.
         self._exited = False
         self._exit_time = t0
         self._term_kill_at: float | None = None  # SIGKILL deadline set by terminate()
         self._terminated_first = False  # terminate() came before the timeout and the exit
         self._timed_out = False
+        # The supervisor's own state.
+        self._kill_at: float | None = None  # SIGKILL deadline from the timeout
+        self._term_sent = False
+        self._kill_sent = False
 
         self.identity = process_identity(proc.pid)
         self._buffer = _OutputBuffer(spec.output_cap)
+        self._out_fd = fd
         self._wake_fd = -1
-        self._reader: threading.Thread | None = None
+        self._exit_fd = -1
         try:
-            self._wake_fd = os.eventfd(0, os.EFD_CLOEXEC)
-            reader = threading.Thread(
-                target=_read_output,
-                args=(fd, self._wake_fd, self._buffer),
-                name=f"schedcli-output-{proc.pid}",
-                daemon=True,
-            )
-            reader.start()
-            self._reader = reader
-            fd = -1  # the reader owns and closes it now
-            for target, role in ((self._watch_exit, "wait"), (self._supervise, "run")):
-                threading.Thread(target=target, name=f"schedcli-{role}-{proc.pid}", daemon=True).start()
+            self._wake_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+            self._exit_fd = _exit_notifier(proc.pid)
+            threading.Thread(target=self._supervise, name=f"schedcli-run-{proc.pid}", daemon=True).start()
         except BaseException:
-            # The threads could not be set up (resource exhaustion): do not leave
-            # the job running unsupervised.  (If the watcher is already running,
-            # the supervisor is not, so nothing else signals or reaps.)
+            # The supervisor could not be set up (resource exhaustion): do not leave
+            # the job running unsupervised.
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except OSError:
                 pass
             proc.wait()
-            if fd >= 0:
-                os.close(fd)
-            if self._wake_fd >= 0:
-                if self._reader is not None:
-                    self._stop_reader()
-                if self._reader is None or not self._reader.is_alive():
-                    os.close(self._wake_fd)
+            _forget_leader(proc.pid)
+            self._close_fds()
             raise
         return self
 
@@ -732,36 +811,25 @@ class Running:
             _check_seconds("grace", grace, allow_zero=True)
         if self._proc is None:
             return
-        with self._cond:
+        with self._lock:
             if self._done.is_set():
                 return
             if not self._exited and not self._timed_out and self._term_kill_at is None:
                 self._terminated_first = True
             self._term_kill_at = _min(self._term_kill_at, time.monotonic() + grace)
-            self._cond.notify_all()
+            try:
+                os.eventfd_write(self._wake_fd, 1)
+            except OSError:  # closed: the supervisor is finishing
+                pass
 
     def __repr__(self) -> str:
         state = "error" if self.error else ("done" if self.poll() else "running")
         return f"<Running pid={self.pid} {state} argv={self.spec.argv!r}>"
 
-    # -- threads ------------------------------------------------------------
-
-    def _watch_exit(self) -> None:
-        """Watcher thread: wait for the child to exit without reaping it."""
-        try:
-            os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
-        except ChildProcessError:
-            pass  # somebody else reaped it; Popen.wait() copes with that
-        except BaseException:
-            pass
-        finally:
-            with self._cond:
-                self._exit_time = time.monotonic()
-                self._exited = True
-                self._cond.notify_all()
+    # -- the supervisor thread ------------------------------------------------
 
     def _supervise(self) -> None:
-        """Supervisor thread: enforce the timeout and terminate(), clean up, build the outcome."""
+        """Enforce the timeout and terminate(), drain the output, clean up, build the outcome."""
         try:
             error: str | None = None
             try:
@@ -775,36 +843,59 @@ class Running:
             outcome = Outcome.without_output(
                 None, f"internal error while supervising pid {self.pid}: {exc!r}", time.monotonic() - self._t0
             )
-        with self._cond:
+        with self._lock:
             self._outcome = outcome
+            self._close_fds()
             self._done.set()
-            self._cond.notify_all()
+
+    def _pump(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` seconds (None: no limit) for output, the child's exit or
+        a wake-up from :meth:`terminate`, and handle whatever came.  True if woken up."""
+        woken = False
+        poller = select.poll()
+        if self._out_fd >= 0:
+            poller.register(self._out_fd, select.POLLIN)
+        if self._exit_fd >= 0 and not self._exited:
+            poller.register(self._exit_fd, select.POLLIN)
+        poller.register(self._wake_fd, select.POLLIN)
+        ms = None if timeout is None else max(0, math.ceil(min(timeout, _MAX_WAIT) * 1000))
+        for fd, _ in poller.poll(ms):
+            if fd == self._out_fd:
+                data = os.read(fd, _READ_CHUNK)
+                if data:
+                    self._buffer.feed(data)
+                else:  # end of file: nothing holds the write end any more
+                    os.close(fd)
+                    self._out_fd = -1
+            elif fd == self._exit_fd:
+                with self._lock:
+                    self._exit_time = time.monotonic()
+                    self._exited = True
+            elif fd == self._wake_fd:
+                woken = True
+                try:
+                    os.eventfd_read(fd)
+                except BlockingIOError:
+                    pass
+        return woken
 
     def _run_until_exit(self) -> None:
         spec = self.spec
         timeout_at = self._t0 + spec.timeout if spec.timeout is not None else None
-        self._kill_at: float | None = None  # SIGKILL deadline from the timeout
-        self._term_sent = False
-        self._kill_sent = False
         while True:
-            with self._cond:
-                while True:
-                    if self._exited:
-                        return
-                    now = time.monotonic()
-                    fire_timeout = timeout_at is not None and now >= timeout_at and not self._timed_out
-                    if fire_timeout and self._term_kill_at is None:
-                        self._timed_out = True  # timeout came before any terminate()
-                    if fire_timeout:
-                        timeout_at = None
-                        self._kill_at = now + spec.kill_grace
-                    kill_at = _min(self._kill_at, self._term_kill_at)
-                    want_term = not self._term_sent and (kill_at is not None)
-                    want_kill = not self._kill_sent and kill_at is not None and now >= kill_at
-                    if want_term or want_kill:
-                        break
-                    wake = _min(timeout_at, None if self._kill_sent else kill_at)
-                    self._cond.wait(None if wake is None else min(max(wake - now, 0.0), _MAX_WAIT))
+            with self._lock:
+                if self._exited:
+                    return
+                now = time.monotonic()
+                fire_timeout = timeout_at is not None and now >= timeout_at and not self._timed_out
+                if fire_timeout and self._term_kill_at is None:
+                    self._timed_out = True  # timeout came before any terminate()
+                if fire_timeout:
+                    timeout_at = None
+                    self._kill_at = now + spec.kill_grace
+                kill_at = _min(self._kill_at, self._term_kill_at)
+                want_term = not self._term_sent and kill_at is not None
+                want_kill = not self._kill_sent and kill_at is not None and now >= kill_at
             # Signal outside the lock: terminate() must never block on /proc scans.
             if want_term:
                 _term_job(self.pid)
@@ -812,22 +903,25 @@ class Running:
             if want_kill:
                 _signal_job(self.pid, signal.SIGKILL)
                 self._kill_sent = True
+            if not (want_term or want_kill):
+                wake = _min(timeout_at, None if self._kill_sent else kill_at)
+                self._pump(None if wake is None else max(wake - now, 0.0))
 
     def _clean_up_leftovers(self) -> None:
         """After the child exited (unreaped): end the rest of its job, then reap it."""
         pgid = self.pid
         interval = _POLL_MIN
         give_up_at: float | None = None
-        if _job_alive(pgid):
+        if not _job_surely_gone(pgid) and _job_alive(pgid):
             if not self._term_sent:
                 _term_job(pgid)
                 self._term_sent = True
-            with self._cond:
+            with self._lock:
                 if self._kill_at is None:
                     self._kill_at = time.monotonic() + self.spec.kill_grace
             while _job_alive(pgid):
                 now = time.monotonic()
-                with self._cond:
+                with self._lock:
                     kill_at = _min(self._kill_at, self._term_kill_at)
                 if self._kill_sent:
                     if give_up_at is None:
@@ -842,11 +936,22 @@ class Running:
                 pause = interval
                 if not self._kill_sent and kill_at is not None:
                     pause = min(pause, max(kill_at - now, 0.0))
-                with self._cond:  # terminate() may bring the SIGKILL forward
-                    self._cond.wait(pause)
+                # Keep draining the output; terminate() may bring the SIGKILL forward.
+                self._pump_until(time.monotonic() + pause)
                 interval = min(interval * 2, _POLL_MAX)
+            _reap_adopted_zombies()
         assert self._proc is not None
         self._proc.wait()  # reap; immediate, the child has exited
+        _forget_leader(pgid)
+
+    def _pump_until(self, deadline: float) -> None:
+        """Handle output and wake-ups until ``deadline`` (or a wake-up)."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if self._pump(remaining):
+                return
 
     def _wait_exit_best_effort(self) -> None:  # pragma: no cover - defensive
         assert self._proc is not None
@@ -857,33 +962,54 @@ class Running:
                 except OSError:
                     pass
                 self._proc.wait()
+                _forget_leader(self.pid)
         except BaseException:
             pass
 
-    def _stop_reader(self) -> None:
-        """Wait briefly for end-of-file, then tell the reader to stop."""
-        reader = self._reader
-        assert reader is not None
-        reader.join(_READER_EOF_TIMEOUT)
-        if reader.is_alive():
-            # A process outside the job (e.g. one that called setsid) still holds
-            # the pipe: take what is buffered and stop reading.
-            try:
-                os.eventfd_write(self._wake_fd, 1)
-            except OSError:
-                pass
-            reader.join(_READER_STOP_TIMEOUT)
+    def _collect_output(self) -> None:
+        """Read the output to end of file, waiting at most ``_READER_EOF_TIMEOUT``: a
+        process outside the job (one that called setsid) may still hold the pipe, and
+        then only what is already buffered is taken."""
+        deadline = time.monotonic() + _READER_EOF_TIMEOUT
+        while self._out_fd >= 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._pump(remaining)
+        if self._out_fd < 0:
+            return
+        os.set_blocking(self._out_fd, False)
+        try:
+            for _ in range(_FINAL_DRAIN_READS):
+                data = os.read(self._out_fd, _READ_CHUNK)
+                if not data:
+                    break
+                self._buffer.feed(data)
+        except BlockingIOError:
+            pass
+        os.close(self._out_fd)
+        self._out_fd = -1
+
+    def _close_fds(self) -> None:
+        for name in ("_out_fd", "_exit_fd", "_wake_fd"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                setattr(self, name, -1)
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
     def _finish(self, error: str | None) -> Outcome:
         """Collect the output (without waiting forever for EOF) and build the Outcome."""
-        self._stop_reader()
-        assert self._reader is not None
-        if not self._reader.is_alive():
-            os.close(self._wake_fd)
+        try:
+            self._collect_output()
+        except OSError:
+            pass  # the output kept so far stands
         output, truncated, total = self._buffer.result()
         assert self._proc is not None
         rc = self._proc.returncode
-        with self._cond:
+        with self._lock:
             timed_out, terminated = self._timed_out, self._terminated_first
             exit_time = self._exit_time
         return Outcome(
@@ -899,6 +1025,37 @@ class Running:
         )
 
 
+def _exit_notifier(pid: int) -> int:
+    """A file descriptor that becomes readable when child ``pid`` exits, without reaping it.
+
+    A pidfd where the kernel has them; otherwise an eventfd written by a thread
+    blocked in ``waitid(WNOWAIT)``.
+    """
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pass
+    fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+
+    def watch() -> None:
+        try:
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        except BaseException:  # ChildProcessError: reaped elsewhere; Popen.wait() copes
+            pass
+        finally:
+            try:
+                os.eventfd_write(fd, 1)
+            except OSError:
+                pass
+
+    try:
+        threading.Thread(target=watch, name=f"schedcli-wait-{pid}", daemon=True).start()
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def start(spec: ProcessSpec) -> Running:
     """Start ``spec`` as a child process in its own session and process group.
 
@@ -908,23 +1065,36 @@ def start(spec: ProcessSpec) -> Running:
     and its :meth:`~Running.wait` returns an :class:`Outcome` with ``error``
     set and ``exit_code`` 127 (command not found) or 126 (anything else).
     """
+    global _starting
     if not isinstance(spec, ProcessSpec):
         raise TypeError("spec must be a ProcessSpec")
+    _become_subreaper()
     t0 = time.monotonic()
     read_fd, write_fd = os.pipe()  # both close-on-exec: no other child inherits them
+    proc: subprocess.Popen[bytes] | None = None
+    with _leaders_lock:
+        _starting += 1
     try:
-        proc = subprocess.Popen(
-            spec.argv,
-            stdin=subprocess.DEVNULL,
-            stdout=write_fd,
-            stderr=subprocess.STDOUT,
-            env=spec.env,
-            cwd=spec.cwd,
-            close_fds=True,
-            start_new_session=True,
-            restore_signals=True,
-            preexec_fn=_child_signal_reset(),
-        )
+        try:
+            proc = subprocess.Popen(
+                spec.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=subprocess.STDOUT,
+                env=spec.env,
+                cwd=spec.cwd,
+                close_fds=True,
+                start_new_session=True,
+                restore_signals=True,
+                preexec_fn=_child_signal_reset(),
+            )
+        finally:
+            with _leaders_lock:
+                _starting -= 1
+                if proc is not None:
+                    _leaders.add(proc.pid)
+                if not _starting:
+                    _leaders_lock.notify_all()
     except (OSError, subprocess.SubprocessError) as exc:
         os.close(read_fd)
         os.close(write_fd)
@@ -935,6 +1105,7 @@ def start(spec: ProcessSpec) -> Running:
         os.close(write_fd)
         raise
     os.close(write_fd)
+    assert proc is not None
     return Running._started(spec, proc, read_fd, t0)
 
 

@@ -10,6 +10,8 @@ are reparented to init, and some containers' init never reaps them.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import re
@@ -45,6 +47,7 @@ ENV = {"PATH": PATH}
 PY = sys.executable
 MB = 1 << 20
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 
 
 # ----------------------------------------------------------------- helpers
@@ -146,6 +149,20 @@ def jobs():
         j.cleanup()
 
 
+@contextlib.contextmanager
+def not_a_subreaper():
+    """This process stops adopting orphans for a while (``process.start`` made it a
+    child subreaper): what is started meanwhile behaves like another runner's job."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    was = ctypes.c_int()
+    assert libc.prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(was), 0, 0, 0) == 0
+    assert libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) == 0
+    try:
+        yield
+    finally:
+        assert libc.prctl(PR_SET_CHILD_SUBREAPER, was.value, 0, 0, 0) == 0
+
+
 def spawn_orphan(jobs: Jobs, script: str, *args: str) -> int:
     """Run ``sh -c script`` in a new session via a helper that exits: the job is not our child."""
     helper = textwrap.dedent(
@@ -156,7 +173,8 @@ def spawn_orphan(jobs: Jobs, script: str, *args: str) -> int:
         print(p.pid)
         """
     )
-    done = subprocess.run([PY, "-c", helper, script, *args], capture_output=True, check=True, timeout=30)
+    with not_a_subreaper():
+        done = subprocess.run([PY, "-c", helper, script, *args], capture_output=True, check=True, timeout=30)
     pid = int(done.stdout)
     jobs.orphans.append((pid, process_identity(pid)))
     stat = Path(f"/proc/{pid}/stat").read_bytes()
@@ -226,9 +244,14 @@ def test_job_gets_no_other_file_descriptors(jobs):
     try:
         first = jobs.start(ProcessSpec(["sleep", "1000"], dict(ENV)))
         second = jobs.start(ProcessSpec(["sleep", "1000"], dict(ENV)))
-        # Neither job holds the other's output pipe, nor our inheritable fd.
+        # Neither job holds the other's output pipe, nor our inheritable fd.  (Just after
+        # exec, the dynamic loader briefly opens libraries as fd 3: a leak would stay.)
         for running in (first, second):
-            assert sorted(os.listdir(f"/proc/{running.pid}/fd")) == ["0", "1", "2"]
+            wait_until(
+                lambda: sorted(os.listdir(f"/proc/{running.pid}/fd")) == ["0", "1", "2"],
+                timeout=5,
+                what=f"pid {running.pid} to hold only fds 0, 1 and 2",
+            )
         assert os.readlink(f"/proc/{first.pid}/fd/1") != os.readlink(f"/proc/{second.pid}/fd/1")
     finally:
         os.close(leaky_fd)
@@ -520,6 +543,66 @@ def test_escaped_daemon_holding_the_pipe_does_not_hang_wait(jobs):
     assert outcome.output == b"%d\n" % daemon
     assert elapsed < 4
     assert not is_gone(daemon)  # documented: a new session escapes the job
+
+
+def zombie_children() -> list[int]:
+    """Children of this process (any thread) that have exited and were never reaped."""
+    me = os.getpid()
+    found = []
+    for task in os.listdir(f"/proc/{me}/task"):
+        try:
+            children = Path(f"/proc/{me}/task/{task}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        found += [int(pid) for pid in children if proc_state(int(pid)) == "Z"]
+    return found
+
+
+def parent_of(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_bytes()
+    return int(stat[stat.rindex(b")") + 2 :].split()[1])
+
+
+def test_orphan_of_a_job_is_adopted_ended_and_reaped(jobs):
+    # The subshell exits at once, so its sleep is an orphan while the job still runs:
+    # the runner adopts it (child subreaper), ends it with the job and reaps it.
+    script = "(sleep 1000 >/dev/null 2>&1 & echo $!); sleep 0.2; echo done"
+    running, outcome, elapsed = jobs.run(sh(script, kill_grace=0.5))
+    orphan = first_int(outcome.output)
+    assert outcome.exit_code == 0 and outcome.output.endswith(b"done\n")
+    assert elapsed < 0.5 + 1.5
+    assert proc_state(orphan) is None, "ended and reaped, not left as a zombie"
+    assert orphan not in zombie_children()
+
+
+def test_escaped_daemon_is_adopted_and_reaped_after_it_ends(jobs):
+    code = """
+        import subprocess
+        p = subprocess.Popen(["sleep", "1.5"], start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print(p.pid, flush=True)
+    """
+    _, outcome, _ = jobs.run(py(code))
+    daemon = first_int(outcome.output)
+    jobs.pids.append(daemon)
+    assert not is_gone(daemon)  # a new session escapes the job...
+    assert parent_of(daemon) == os.getpid()  # ...but its orphan is adopted by the runner
+    wait_until(lambda: proc_state(daemon) == "Z", what="the daemon to end")
+    _, later, _ = jobs.run(sh("exit 0"))  # the next job's end reaps it
+    assert later.exit_code == 0
+    assert proc_state(daemon) is None
+
+
+def test_many_parallel_jobs_with_orphans_leave_nothing_behind(jobs):
+    script = "(sleep 1000 >/dev/null 2>&1 & echo $!); echo done"
+    runs = [jobs.start(sh(script, kill_grace=0.5)) for _ in range(8)] + [
+        jobs.start(sh("echo plain")) for _ in range(8)
+    ]
+    outcomes = [jobs.finish(r) for r in runs]
+    orphans = [first_int(o.output) for o in outcomes[:8]]
+    assert all(o.exit_code == 0 for o in outcomes)
+    assert [proc_state(pid) for pid in orphans] == [None] * 8
+    assert not set(orphans) & set(zombie_children())
 
 
 # ------------------------------------------------------------------ output

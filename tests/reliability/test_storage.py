@@ -229,6 +229,9 @@ def test_watch_survives_a_lock_held_too_long(tmp_path, db_path):
         holder.communicate("go\n", timeout=10)
     try:
         wait_for(lambda: read_pid(marker), timeout=30, what="the job to run once the lock is released")
+        # The job wrote its marker before it exited: wait for its end to be recorded.
+        wait_for(lambda: [r.status for r in history(db_path)] == ["success"], timeout=30,
+                 what="the run to be recorded")
     finally:
         watch.send_signal(signal.SIGTERM)
         out, err = watch.communicate(timeout=30)
