@@ -166,6 +166,7 @@ class Engine:
         self.retention = retention or Retention()
         self.pid = os.getpid()
         self.identity = process.process_identity(self.pid)
+        process.prepare_runner()
         self.stop = threading.Event()
         self._active: dict[int, process.Running] = {}
         self._reasons: dict[int, str] = {}

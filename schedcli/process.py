@@ -12,20 +12,23 @@ two streams interleaved in the order they were written.  Signal dispositions
 the runner ignores (and signals blocked in the starting thread) are reset to
 their defaults in the child, so a job always starts with a clean slate.
 
-Three daemon threads look after each job:
+One daemon thread, the *supervisor*, looks after each job.  It waits in
+``poll()`` on the output pipe, on a pidfd of the child (or, where the kernel has
+no pidfd, an eventfd written by a thread blocked in ``waitid(WNOWAIT)``) and on
+an eventfd that :meth:`Running.terminate` writes, and:
 
-* the *reader* drains the pipe continuously (a job writing gigabytes never
-  blocks) and keeps only the first ``cap // 2`` bytes and a rolling tail of the
-  last ``cap - cap // 2`` bytes, so memory stays ``O(output_cap)``;
-* the *watcher* blocks in ``waitid(WNOWAIT)`` until the child exits, *without*
-  reaping it: while the child is an unreaped zombie its pid cannot be reused,
-  so signalling its process group can never hit an unrelated process;
-* the *supervisor* enforces ``spec.timeout`` and :meth:`Running.terminate`
-  (SIGTERM, then SIGKILL after the grace period), cleans up what the job left
-  behind, reaps the child and builds the :class:`Outcome`.
+* drains the pipe continuously (a job writing gigabytes never blocks), keeping
+  only the first ``cap // 2`` bytes and a rolling tail of the last
+  ``cap - cap // 2`` bytes, so memory stays ``O(output_cap)``;
+* learns of the child's exit *without* reaping it: while the child is an
+  unreaped zombie its pid cannot be reused, so signalling its process group can
+  never hit an unrelated process;
+* enforces ``spec.timeout`` and :meth:`Running.terminate` (SIGTERM, then SIGKILL
+  after the grace period), cleans up what the job left behind, reaps the child
+  and builds the :class:`Outcome`.
 
 The timeout runs from :func:`start`, whether or not anybody is blocked in
-:meth:`Running.wait`.  The threads are daemon threads: a runner that exits
+:meth:`Running.wait`.  The supervisor is a daemon thread: a runner that exits
 without waiting leaves its jobs running, to be found again with
 :func:`is_alive` and stopped with :func:`kill_group`.
 
@@ -38,8 +41,17 @@ SIGKILL.  "The job" is every process in the child's process group *and* every
 process of its session that moved to another process group (``setpgid``, as
 ``timeout(1)`` does).  Only a process that starts a new session of its own
 (``setsid``, a classic double-forking daemon) escapes; if it keeps the output
-pipe open, the reader stops waiting for end-of-file shortly after the job is
+pipe open, the supervisor stops waiting for end-of-file shortly after the job is
 gone, and whatever that process writes afterwards is not captured.
+
+Finding what is left of a job could mean reading every process in ``/proc``.
+Instead, the first :func:`start` makes the runner a child subreaper
+(``prctl(PR_SET_CHILD_SUBREAPER)``): every orphan of its jobs becomes its child
+(they are listed in ``/proc/PID/task/PID/children``).  When a job's leader
+exits, its remaining processes all descend from such adopted children, so if
+none is alive (other than those of another running job's session), nothing is
+left and no scan is needed; otherwise ``/proc`` is scanned as described above.
+Adopted orphans that exit are reaped.
 
 Orphans of a crashed runner
 ---------------------------
@@ -75,8 +87,10 @@ __all__ = [
     "ProcessSpec",
     "Running",
     "group_alive",
+    "ignores",
     "is_alive",
     "kill_group",
+    "prepare_runner",
     "process_identity",
     "start",
 ]
@@ -631,6 +645,57 @@ _RESETTABLE = tuple(
 )
 
 
+# Ignoring these instead of catching them changes how the terminal treats the
+# runner (a caught SIGTTOU would stop background writes to the terminal).
+_JOB_CONTROL = frozenset(
+    getattr(signal, name) for name in ("SIGTSTP", "SIGTTIN", "SIGTTOU") if hasattr(signal, name)
+)
+_signals_caught = False
+
+
+def _do_nothing(signum: int, frame: object) -> None:
+    """The runner's handler for a signal it was started ignoring: still ignored."""
+
+
+def _catch_ignored_signals() -> None:
+    """Catch, with a handler that does nothing, each signal the runner was started
+    ignoring (``nohup`` ignores SIGHUP; a shell's ``&`` ignores SIGINT and SIGQUIT).
+
+    The runner goes on ignoring them, but jobs start with their defaults without a
+    preexec function: exec() resets caught signals, not ignored ones, and a preexec
+    function forces fork() instead of vfork(), which costs milliseconds per start
+    in a large runner.  Only the main thread may set handlers: elsewhere this does
+    nothing, and :func:`_child_signal_reset` resets the signals in the child.
+    """
+    global _signals_caught
+    if _signals_caught or threading.current_thread() is not threading.main_thread():
+        return
+    _signals_caught = True
+    for sig in _RESETTABLE:
+        if sig in _JOB_CONTROL:
+            continue
+        try:
+            if _signal.getsignal(sig) == _signal.SIG_IGN:
+                _signal.signal(sig, _do_nothing)
+        except (OSError, ValueError):
+            continue
+
+
+def ignores(sig: int) -> bool:
+    """Does this process ignore ``sig`` (``SIG_IGN``, or caught by the no-op handler)?"""
+    handler = _signal.getsignal(sig)
+    return handler == _signal.SIG_IGN or handler is _do_nothing
+
+
+def prepare_runner() -> None:
+    """Make this process ready to start jobs quickly: it adopts its jobs' orphans (see
+    "A job's background processes do not outlive the job") and catches the signals it
+    ignores.  Call it from the main thread before starting jobs from other threads;
+    :func:`start` calls it too (once)."""
+    _become_subreaper()
+    _catch_ignored_signals()
+
+
 def _child_signal_reset():  # type: ignore[no-untyped-def]
     """A preexec_fn resetting inherited signal state in the child, or None if not needed.
 
@@ -1068,7 +1133,7 @@ def start(spec: ProcessSpec) -> Running:
     global _starting
     if not isinstance(spec, ProcessSpec):
         raise TypeError("spec must be a ProcessSpec")
-    _become_subreaper()
+    prepare_runner()
     t0 = time.monotonic()
     read_fd, write_fd = os.pipe()  # both close-on-exec: no other child inherits them
     proc: subprocess.Popen[bytes] | None = None

@@ -7,7 +7,11 @@ from typing import Any, Callable
 
 
 class StopOnSignal:
-    """While active, SIGTERM and SIGINT call ``stop`` instead of killing the process."""
+    """While active, SIGTERM and SIGINT call ``stop`` instead of killing the process.
+
+    A signal the process was started ignoring (``nohup``, a shell's ``&`` for
+    SIGINT) stays ignored.
+    """
 
     def __init__(self, stop: Callable[[], None]) -> None:
         self.received: int | None = None
@@ -15,7 +19,11 @@ class StopOnSignal:
         self._old: dict[int, Any] = {}
 
     def __enter__(self) -> "StopOnSignal":
+        from .process import ignores
+
         for sig in (signal.SIGTERM, signal.SIGINT):
+            if ignores(sig):
+                continue
             try:
                 self._old[sig] = signal.signal(sig, self._handle)
             except ValueError:  # not the main thread (in-process tests)

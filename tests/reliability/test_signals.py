@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from schedcli.db import Store
+
 from .helpers import UTC, add, history, iso, kill_quietly, pid_exists, read_pid, start, wait_for
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -78,3 +80,25 @@ def test_watch_exits_cleanly_when_idle(db_path):
     watch.communicate(timeout=15)
     assert watch.returncode == 143
     assert registered() == 0
+
+
+def test_runner_keeps_ignoring_what_it_was_started_ignoring_and_jobs_start_clean(tmp_path, db_path):
+    # nohup ignores SIGHUP; a shell's "&" ignores SIGINT and SIGQUIT.  The runner goes on
+    # ignoring them (the job sends them to it), and the job starts with every default.
+    script = "grep -E '^Sig(Ign|Blk)' /proc/self/status; kill -HUP $PPID; kill -QUIT $PPID; kill -INT $PPID"
+    add(db_path, "probe", T0, kind="every", expr="1m", command=[script])
+    ignored = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT)
+
+    def ignore() -> None:
+        for sig in ignored:
+            signal.signal(sig, signal.SIG_IGN)
+
+    runner = start(db_path, "run-due", "--now", iso(T0 + timedelta(minutes=1)), preexec_fn=ignore)
+    out, err = runner.communicate(timeout=60)
+    assert runner.returncode == 0, err
+    [run] = history(db_path)
+    assert run.status == "success"
+    with Store(db_path) as store:
+        output, _, _ = store.get_output(run.id)
+    masks = dict(line.split(":") for line in output.decode().splitlines())
+    assert {key: int(value, 16) for key, value in masks.items()} == {"SigIgn": 0, "SigBlk": 0}
