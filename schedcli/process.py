@@ -12,10 +12,10 @@ two streams interleaved in the order they were written.  Signal dispositions
 the runner ignores (and signals blocked in the starting thread) are reset to
 their defaults in the child, so a job always starts with a clean slate.
 
-One daemon thread, the *supervisor*, looks after each job.  It waits in
-``poll()`` on the output pipe, on a pidfd of the child (or, where the kernel has
-no pidfd, an eventfd written by a thread blocked in ``waitid(WNOWAIT)``) and on
-an eventfd that :meth:`Running.terminate` writes, and:
+One daemon thread per process, the *supervisor*, looks after every job.  It
+waits in ``epoll`` on each job's output pipe and on a pidfd of each child (or,
+where the kernel has no pidfd, an eventfd written by a thread blocked in
+``waitid(WNOWAIT)``), and on the next deadline of any job; for each job it:
 
 * drains the pipe continuously (a job writing gigabytes never blocks), keeping
   only the first ``cap // 2`` bytes and a rolling tail of the last
@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import collections
 import errno
+import heapq
 import math
 import os
 import select
@@ -78,6 +79,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
@@ -811,28 +813,32 @@ class Running:
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._outcome: Outcome | None = None
-        # State shared with terminate(), guarded by _lock.
+        # Shared with terminate(), guarded by _lock.
         self._exited = False
         self._exit_time = t0
         self._term_kill_at: float | None = None  # SIGKILL deadline set by terminate()
         self._terminated_first = False  # terminate() came before the timeout and the exit
         self._timed_out = False
-        # The supervisor's own state.
+        # Owned by the supervisor loop.
+        self._phase = _RUNNING
+        self._timeout_at = t0 + spec.timeout if spec.timeout is not None else None
         self._kill_at: float | None = None  # SIGKILL deadline from the timeout
         self._term_sent = False
         self._kill_sent = False
+        self._poll_interval = _POLL_MIN
+        self._give_up_at: float | None = None
+        self._eof_deadline = 0.0
+        self._timer_seq = 0
 
         self.identity = process_identity(proc.pid)
         self._buffer = _OutputBuffer(spec.output_cap)
         self._out_fd = fd
-        self._wake_fd = -1
         self._exit_fd = -1
         try:
-            self._wake_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
             self._exit_fd = _exit_notifier(proc.pid)
-            threading.Thread(target=self._supervise, name=f"schedcli-run-{proc.pid}", daemon=True).start()
+            _supervisor().attach(self)
         except BaseException:
-            # The supervisor could not be set up (resource exhaustion): do not leave
+            # Supervision could not be set up (resource exhaustion): do not leave
             # the job running unsupervised.
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -865,10 +871,10 @@ class Running:
         """Stop the job: SIGTERM to its process group now, SIGKILL after ``grace`` seconds.
 
         ``grace`` defaults to ``spec.kill_grace``.  Thread-safe, returns at once
-        (the signals are sent by the supervising thread); :meth:`wait` then
-        reports ``terminated=True`` unless the job had already exited or timed
-        out.  Calling it again can only bring the SIGKILL forward.  A no-op when
-        the run is over or never started.
+        (the signals are sent by the supervisor); :meth:`wait` then reports
+        ``terminated=True`` unless the job had already exited or timed out.
+        Calling it again can only bring the SIGKILL forward.  A no-op when the
+        run is over or never started.
         """
         if grace is None:
             grace = self.spec.kill_grace
@@ -882,146 +888,134 @@ class Running:
             if not self._exited and not self._timed_out and self._term_kill_at is None:
                 self._terminated_first = True
             self._term_kill_at = _min(self._term_kill_at, time.monotonic() + grace)
-            try:
-                os.eventfd_write(self._wake_fd, 1)
-            except OSError:  # closed: the supervisor is finishing
-                pass
+        _supervisor().call_soon(self, self._step)
 
     def __repr__(self) -> str:
         state = "error" if self.error else ("done" if self.poll() else "running")
         return f"<Running pid={self.pid} {state} argv={self.spec.argv!r}>"
 
-    # -- the supervisor thread ------------------------------------------------
+    # -- in the supervisor loop ---------------------------------------------
 
-    def _supervise(self) -> None:
-        """Enforce the timeout and terminate(), drain the output, clean up, build the outcome."""
-        try:
-            error: str | None = None
-            try:
-                self._run_until_exit()
-                self._clean_up_leftovers()
-            except BaseException as exc:  # pragma: no cover - defensive, must never hang wait()
-                error = f"internal error while supervising pid {self.pid}: {exc!r}"
-                self._wait_exit_best_effort()
-            outcome = self._finish(error)
-        except BaseException as exc:  # pragma: no cover - defensive, must never hang wait()
-            outcome = Outcome.without_output(
-                None, f"internal error while supervising pid {self.pid}: {exc!r}", time.monotonic() - self._t0
-            )
+    def _attach(self, loop: _Supervisor) -> None:
+        loop.watch(self._out_fd, self, self._on_output)
+        loop.watch(self._exit_fd, self, self._on_exit)
+        self._step()
+
+    def _on_output(self) -> None:
+        data = os.read(self._out_fd, _READ_CHUNK)
+        if data:
+            self._buffer.feed(data)
+            return
+        # End of file: nothing holds the write end any more.
+        _supervisor().unwatch(self._out_fd)
+        os.close(self._out_fd)
+        self._out_fd = -1
+        if self._phase == _COLLECTING:
+            self._step()
+
+    def _on_exit(self) -> None:
+        """The child exited (it stays unreaped until its job is over)."""
+        _supervisor().unwatch(self._exit_fd)
+        os.close(self._exit_fd)
+        self._exit_fd = -1
         with self._lock:
-            self._outcome = outcome
-            self._close_fds()
-            self._done.set()
-
-    def _pump(self, timeout: float | None) -> bool:
-        """Wait up to ``timeout`` seconds (None: no limit) for output, the child's exit or
-        a wake-up from :meth:`terminate`, and handle whatever came.  True if woken up."""
-        woken = False
-        poller = select.poll()
-        if self._out_fd >= 0:
-            poller.register(self._out_fd, select.POLLIN)
-        if self._exit_fd >= 0 and not self._exited:
-            poller.register(self._exit_fd, select.POLLIN)
-        poller.register(self._wake_fd, select.POLLIN)
-        ms = None if timeout is None else max(0, math.ceil(min(timeout, _MAX_WAIT) * 1000))
-        for fd, _ in poller.poll(ms):
-            if fd == self._out_fd:
-                data = os.read(fd, _READ_CHUNK)
-                if data:
-                    self._buffer.feed(data)
-                else:  # end of file: nothing holds the write end any more
-                    os.close(fd)
-                    self._out_fd = -1
-            elif fd == self._exit_fd:
-                with self._lock:
-                    self._exit_time = time.monotonic()
-                    self._exited = True
-            elif fd == self._wake_fd:
-                woken = True
-                try:
-                    os.eventfd_read(fd)
-                except BlockingIOError:
-                    pass
-        return woken
-
-    def _run_until_exit(self) -> None:
-        spec = self.spec
-        timeout_at = self._t0 + spec.timeout if spec.timeout is not None else None
-        while True:
-            with self._lock:
-                if self._exited:
-                    return
-                now = time.monotonic()
-                fire_timeout = timeout_at is not None and now >= timeout_at and not self._timed_out
-                if fire_timeout and self._term_kill_at is None:
-                    self._timed_out = True  # timeout came before any terminate()
-                if fire_timeout:
-                    timeout_at = None
-                    self._kill_at = now + spec.kill_grace
-                kill_at = _min(self._kill_at, self._term_kill_at)
-                want_term = not self._term_sent and kill_at is not None
-                want_kill = not self._kill_sent and kill_at is not None and now >= kill_at
-            # Signal outside the lock: terminate() must never block on /proc scans.
-            if want_term:
-                _term_job(self.pid)
-                self._term_sent = True
-            if want_kill:
-                _signal_job(self.pid, signal.SIGKILL)
-                self._kill_sent = True
-            if not (want_term or want_kill):
-                wake = _min(timeout_at, None if self._kill_sent else kill_at)
-                self._pump(None if wake is None else max(wake - now, 0.0))
-
-    def _clean_up_leftovers(self) -> None:
-        """After the child exited (unreaped): end the rest of its job, then reap it."""
+            self._exit_time = time.monotonic()
+            self._exited = True
         pgid = self.pid
-        interval = _POLL_MIN
-        give_up_at: float | None = None
-        if not _job_surely_gone(pgid) and _job_alive(pgid):
+        if _job_surely_gone(pgid) or not _job_alive(pgid):
+            self._reap()
+        else:
+            # Leftovers: end the rest of the job (SIGTERM now, SIGKILL after the grace).
             if not self._term_sent:
                 _term_job(pgid)
                 self._term_sent = True
-            with self._lock:
-                if self._kill_at is None:
-                    self._kill_at = time.monotonic() + self.spec.kill_grace
-            while _job_alive(pgid):
-                now = time.monotonic()
-                with self._lock:
-                    kill_at = _min(self._kill_at, self._term_kill_at)
-                if self._kill_sent:
-                    if give_up_at is None:
-                        give_up_at = now + _KILL_CONFIRM_TIMEOUT
-                    if now >= give_up_at:
-                        break  # unkillable (e.g. stuck in the kernel): stop waiting
-                    _signal_job(pgid, signal.SIGKILL)
-                elif kill_at is not None and now >= kill_at:
-                    _signal_job(pgid, signal.SIGKILL)
-                    self._kill_sent = True
-                    continue
-                pause = interval
-                if not self._kill_sent and kill_at is not None:
-                    pause = min(pause, max(kill_at - now, 0.0))
-                # Keep draining the output; terminate() may bring the SIGKILL forward.
-                self._pump_until(time.monotonic() + pause)
-                interval = min(interval * 2, _POLL_MAX)
-            _reap_adopted_zombies()
-        assert self._proc is not None
-        self._proc.wait()  # reap; immediate, the child has exited
-        _forget_leader(pgid)
+            if self._kill_at is None:
+                self._kill_at = time.monotonic() + self.spec.kill_grace
+            self._phase = _CLEANING_UP
+        self._step()
 
-    def _pump_until(self, deadline: float) -> None:
-        """Handle output and wake-ups until ``deadline`` (or a wake-up)."""
+    def _reap(self) -> None:
+        assert self._proc is not None
+        self._proc.wait()  # immediate: the child has exited
+        _forget_leader(self.pid)
+        self._phase = _COLLECTING
+        self._eof_deadline = time.monotonic() + _READER_EOF_TIMEOUT
+
+    def _step(self) -> None:
+        """Act on the deadlines (timeout, SIGKILL, polling for leftovers, end of output)
+        and set the next wake-up."""
+        if self._phase == _RUNNING:
+            self._step_running()
+        if self._phase == _CLEANING_UP:
+            self._step_cleaning_up()
+        if self._phase == _COLLECTING:
+            if self._out_fd < 0 or time.monotonic() >= self._eof_deadline:
+                self._finish(None)
+            else:
+                self._set_timer(self._eof_deadline)
+
+    def _step_running(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if self._exited:
+                return
+            fire_timeout = self._timeout_at is not None and now >= self._timeout_at and not self._timed_out
+            if fire_timeout and self._term_kill_at is None:
+                self._timed_out = True  # the timeout came before any terminate()
+            if fire_timeout:
+                self._timeout_at = None
+                self._kill_at = now + self.spec.kill_grace
+            kill_at = _min(self._kill_at, self._term_kill_at)
+        if not self._term_sent and kill_at is not None:
+            _term_job(self.pid)
+            self._term_sent = True
+        if not self._kill_sent and kill_at is not None and now >= kill_at:
+            _signal_job(self.pid, signal.SIGKILL)
+            self._kill_sent = True
+        self._set_timer(_min(self._timeout_at, None if self._kill_sent else kill_at))
+
+    def _step_cleaning_up(self) -> None:
+        pgid = self.pid
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            if self._pump(remaining):
-                return
+            if not _job_alive(pgid):
+                break
+            now = time.monotonic()
+            with self._lock:
+                kill_at = _min(self._kill_at, self._term_kill_at)
+            if self._kill_sent:
+                if self._give_up_at is None:
+                    self._give_up_at = now + _KILL_CONFIRM_TIMEOUT
+                if now >= self._give_up_at:
+                    break  # unkillable (e.g. stuck in the kernel): stop waiting
+                _signal_job(pgid, signal.SIGKILL)
+            elif kill_at is not None and now >= kill_at:
+                _signal_job(pgid, signal.SIGKILL)
+                self._kill_sent = True
+                continue
+            pause = self._poll_interval
+            if not self._kill_sent and kill_at is not None:
+                pause = min(pause, max(kill_at - now, 0.0))
+            self._poll_interval = min(self._poll_interval * 2, _POLL_MAX)
+            self._set_timer(now + pause)
+            return
+        _reap_adopted_zombies()
+        self._reap()
 
-    def _wait_exit_best_effort(self) -> None:  # pragma: no cover - defensive
-        assert self._proc is not None
+    def _set_timer(self, when: float | None) -> None:
+        self._timer_seq += 1
+        if when is not None:
+            _supervisor().wake_at(when, self, self._timer_seq)
+
+    def _on_timer(self, seq: int) -> None:
+        if seq == self._timer_seq:  # else superseded by a later one
+            self._step()
+
+    def _fail(self, exc: BaseException) -> None:  # pragma: no cover - defensive, must never hang wait()
+        """An internal error while supervising: kill the job, reap it, report the error."""
+        if self._done.is_set():
+            return
         try:
-            if self._proc.returncode is None:
+            if self._proc is not None and self._proc.returncode is None:
                 try:
                     os.killpg(self.pid, signal.SIGKILL)
                 except OSError:
@@ -1030,33 +1024,47 @@ class Running:
                 _forget_leader(self.pid)
         except BaseException:
             pass
+        self._finish(f"internal error while supervising pid {self.pid}: {exc!r}")
 
-    def _collect_output(self) -> None:
-        """Read the output to end of file, waiting at most ``_READER_EOF_TIMEOUT``: a
-        process outside the job (one that called setsid) may still hold the pipe, and
-        then only what is already buffered is taken."""
-        deadline = time.monotonic() + _READER_EOF_TIMEOUT
-        while self._out_fd >= 0:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            self._pump(remaining)
-        if self._out_fd < 0:
-            return
-        os.set_blocking(self._out_fd, False)
+    def _finish(self, error: str | None) -> None:
+        """Take what is left in the pipe without waiting, build the Outcome, wake the waiters."""
+        loop = _supervisor()
         try:
-            for _ in range(_FINAL_DRAIN_READS):
-                data = os.read(self._out_fd, _READ_CHUNK)
-                if not data:
-                    break
-                self._buffer.feed(data)
-        except BlockingIOError:
-            pass
-        os.close(self._out_fd)
-        self._out_fd = -1
+            if self._out_fd >= 0:
+                loop.unwatch(self._out_fd)
+                os.set_blocking(self._out_fd, False)
+                for _ in range(_FINAL_DRAIN_READS):
+                    data = os.read(self._out_fd, _READ_CHUNK)
+                    if not data:
+                        break
+                    self._buffer.feed(data)
+        except OSError:
+            pass  # BlockingIOError: nothing more buffered; the output kept so far stands
+        if self._exit_fd >= 0:
+            loop.unwatch(self._exit_fd)
+        self._timer_seq += 1  # no further timers
+        output, truncated, total = self._buffer.result()
+        assert self._proc is not None
+        rc = self._proc.returncode
+        with self._lock:
+            outcome = Outcome(
+                exit_code=rc if rc is not None and rc >= 0 else None,
+                signal=-rc if rc is not None and rc < 0 else None,
+                timed_out=self._timed_out,
+                terminated=self._terminated_first,
+                output=output,
+                truncated=truncated,
+                total_bytes=total,
+                duration=max(self._exit_time - self._t0, 0.0),
+                error=error,
+            )
+            self._outcome = outcome
+            self._phase = _DONE
+            self._close_fds()
+            self._done.set()
 
     def _close_fds(self) -> None:
-        for name in ("_out_fd", "_exit_fd", "_wake_fd"):
+        for name in ("_out_fd", "_exit_fd"):
             fd = getattr(self, name)
             if fd >= 0:
                 setattr(self, name, -1)
@@ -1065,29 +1073,115 @@ class Running:
                 except OSError:
                     pass
 
-    def _finish(self, error: str | None) -> Outcome:
-        """Collect the output (without waiting forever for EOF) and build the Outcome."""
-        try:
-            self._collect_output()
-        except OSError:
-            pass  # the output kept so far stands
-        output, truncated, total = self._buffer.result()
-        assert self._proc is not None
-        rc = self._proc.returncode
+
+_RUNNING, _CLEANING_UP, _COLLECTING, _DONE = range(4)
+
+
+class _Supervisor:
+    """One thread that supervises every job of this process: it waits in ``epoll`` on
+    their output pipes and exit notifiers and on a wake-up eventfd, runs the calls
+    other threads queue for it (:meth:`call_soon`), and each job's next deadline."""
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll()
+        self._wake_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+        self._epoll.register(self._wake_fd, select.EPOLLIN)
+        self._handlers: dict[int, tuple[Running, Callable[[], None]]] = {}
+        self._timers: list[tuple[float, int, int, Running]] = []  # (when, tiebreak, seq, running)
+        self._tiebreak = 0
+        self._calls: collections.deque[tuple[Running, Callable[[], None]]] = collections.deque()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name="schedcli-supervisor", daemon=True)
+        self._thread.start()
+
+    # -- from any thread ------------------------------------------------------
+
+    def attach(self, running: Running) -> None:
+        self.call_soon(running, lambda: running._attach(self))
+
+    def call_soon(self, running: Running, call: Callable[[], None]) -> None:
+        """Make ``call`` (about ``running``) in the loop thread."""
         with self._lock:
-            timed_out, terminated = self._timed_out, self._terminated_first
-            exit_time = self._exit_time
-        return Outcome(
-            exit_code=rc if rc is not None and rc >= 0 else None,
-            signal=-rc if rc is not None and rc < 0 else None,
-            timed_out=timed_out,
-            terminated=terminated,
-            output=output,
-            truncated=truncated,
-            total_bytes=total,
-            duration=max(exit_time - self._t0, 0.0),
-            error=error,
-        )
+            self._calls.append((running, call))
+        os.eventfd_write(self._wake_fd, 1)
+
+    # -- in the loop ------------------------------------------------------------
+
+    def watch(self, fd: int, running: Running, handler: Callable[[], None]) -> None:
+        self._handlers[fd] = (running, handler)
+        self._epoll.register(fd, select.EPOLLIN)
+
+    def unwatch(self, fd: int) -> None:
+        if self._handlers.pop(fd, None) is not None:
+            self._epoll.unregister(fd)
+
+    def wake_at(self, when: float, running: Running, seq: int) -> None:
+        self._tiebreak += 1
+        heapq.heappush(self._timers, (when, self._tiebreak, seq, running))
+
+    def _loop(self) -> None:
+        while True:
+            timeout = -1.0
+            if self._timers:
+                timeout = min(max(self._timers[0][0] - time.monotonic(), 0.0), _MAX_WAIT)
+            try:
+                events = self._epoll.poll(timeout)
+            except InterruptedError:  # pragma: no cover - retried by Python already
+                continue
+            for fd, _ in events:
+                if fd == self._wake_fd:
+                    try:
+                        os.eventfd_read(fd)
+                    except BlockingIOError:
+                        pass
+                    continue
+                entry = self._handlers.get(fd)
+                if entry is not None:
+                    self._guarded(entry[0], entry[1])
+            while True:
+                with self._lock:
+                    if not self._calls:
+                        break
+                    running, call = self._calls.popleft()
+                self._guarded(running, call)
+            now = time.monotonic()
+            while self._timers and self._timers[0][0] <= now:
+                _, _, seq, running = heapq.heappop(self._timers)
+                self._guarded(running, lambda r=running, s=seq: r._on_timer(s))
+
+    def _guarded(self, running: Running, call: Callable[[], None]) -> None:
+        try:
+            call()
+        except BaseException as exc:  # pragma: no cover - defensive: the loop must go on
+            try:
+                running._fail(exc)
+            except BaseException:
+                pass
+
+
+_the_supervisor: _Supervisor | None = None
+_supervisor_lock = threading.Lock()
+
+
+def _supervisor() -> _Supervisor:
+    global _the_supervisor
+    loop = _the_supervisor
+    if loop is None:
+        with _supervisor_lock:
+            if _the_supervisor is None:
+                _the_supervisor = _Supervisor()
+            loop = _the_supervisor
+    return loop
+
+
+def _forget_supervisor_in_child() -> None:
+    # A forked child has none of the parent's threads: it starts its own loop if needed.
+    global _the_supervisor, _supervisor_lock
+    _the_supervisor = None
+    _supervisor_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_supervisor_in_child)
 
 
 def _exit_notifier(pid: int) -> int:

@@ -467,6 +467,7 @@ def _open_fds() -> set[str]:
 
 
 def test_runs_leak_no_threads_or_file_descriptors(jobs, tmp_path):
+    jobs.run(sh("exit 0"))  # the process's one supervisor thread (and its epoll) now exist
     threads_before = threading.active_count()
     fds_before = _open_fds()
     specs = [
@@ -487,8 +488,28 @@ def test_runs_leak_no_threads_or_file_descriptors(jobs, tmp_path):
                 w.join(10)
             assert len(results) == 3 and results[0] is results[1] is results[2]
     assert _open_fds() == fds_before
-    # The supervisor thread finishes just after publishing the outcome.
+    # Nothing but the supervisor: no thread per run is left behind.
     wait_until(lambda: threading.active_count() == threads_before, timeout=5, what="threads to finish")
+
+
+def _have_pidfd() -> bool:
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except (AttributeError, OSError):
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _have_pidfd(), reason="without pidfds a thread waits for each child")
+def test_one_supervisor_thread_for_all_running_jobs(jobs):
+    jobs.run(sh("exit 0"))
+    threads_before = threading.active_count()
+    runs = [jobs.start(ProcessSpec(["sleep", "1000"], dict(ENV), kill_grace=1)) for _ in range(10)]
+    assert threading.active_count() == threads_before
+    for running in runs:
+        running.terminate()
+    outcomes = [jobs.finish(running) for running in runs]
+    assert all(o.terminated and o.signal == signal.SIGTERM for o in outcomes)
 
 
 # ------------------------------------------------------ leftover processes
