@@ -32,6 +32,8 @@ _RUN_COLUMNS = (
     "id, job_id, job, trigger, scheduled_for, attempt, status, reason, started_at, finished_at, "
     "duration_s, exit_code, pid, missed_count, missed_first, missed_last"
 )
+_RUN_COLUMNS_OF_R = ", ".join(f"r.{c.strip()}" for c in _RUN_COLUMNS.split(","))
+_IDS_PER_QUERY = 500  # run ids bound per query (SQLite allows 999 on old builds)
 
 
 def busy_timeout_from_env() -> float:
@@ -440,19 +442,25 @@ class Store:
         return cur.rowcount == 1
 
     def runs_by_ids(self, run_ids: list[int], *, with_retries: bool = False) -> list[Run]:
-        """The given runs in id order; ``with_retries`` adds later attempts of the same occurrences."""
-        if not run_ids:
-            return []
-        marks = ", ".join("?" for _ in run_ids)
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN ({marks})"
-        params: list[Any] = list(run_ids)
-        if with_retries:
-            sql += (
-                f" OR (attempt > 1 AND trigger = 'schedule' AND (job_id, scheduled_for) IN "
-                f"(SELECT job_id, scheduled_for FROM runs WHERE id IN ({marks})))"
-            )
-            params += list(run_ids)
-        return [_run(r) for r in self._q(sql + " ORDER BY id", params).fetchall()]
+        """The given runs in id order; ``with_retries`` adds later attempts of the same occurrences.
+
+        Through the primary key and the occurrence index (never a scan of the history),
+        in chunks that stay below SQLite's limit on bound parameters.
+        """
+        rows: dict[int, Any] = {}
+        for start in range(0, len(run_ids), _IDS_PER_QUERY):
+            chunk = run_ids[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN ({marks})"
+            if with_retries:
+                sql += (
+                    f" UNION SELECT {_RUN_COLUMNS_OF_R} FROM runs AS o JOIN runs AS r"
+                    f" ON r.job_id = o.job_id AND r.scheduled_for = o.scheduled_for AND r.attempt > 1"
+                    f" WHERE o.id IN ({marks}) AND r.trigger = 'schedule'"
+                )
+            for row in self._q(sql, chunk * 2 if with_retries else chunk).fetchall():
+                rows[row["id"]] = row
+        return [_run(rows[i]) for i in sorted(rows)]
 
     def prune(
         self,

@@ -171,6 +171,7 @@ class Engine:
         self._active: dict[int, process.Running] = {}
         self._reasons: dict[int, str] = {}
         self._lock = threading.Lock()
+        self._policy: Retention | None = None  # read again by every claim
         # Jobs inherit the runner's environment, read once.
         self._base_env = {k: v for k, v in os.environ.items() if k != CONTEXT_ENV}
 
@@ -235,6 +236,7 @@ class Engine:
         replace: list[tuple[int, int | None, str | None, str]] = []
         moved: list[tuple[int | None, int]] = []
         with self.store.write():
+            self._load_policy()
             orphans, alive = self._recover(now_f)
             for job in self.store.due_jobs(now_s):
                 decision = decide(job, job_schedule(job), now)
@@ -437,15 +439,15 @@ class Engine:
         trigger: str,
         attempt: int = 1,
         started: tuple[process.Running, float] | None = None,
-    ) -> Run:
-        """Run one claimed occurrence (and its retries) to the end; return its last run.
+    ) -> int:
+        """Run one claimed occurrence (and its retries) to the end; return the id of its last run.
 
         ``started``: the process, already started and recorded by :meth:`_dispatch`.
         """
         while True:
             if started is None and self.stop.is_set():
                 self._finish(job, run_id, "interrupted", "runner stopped before the run started", None, None)
-                return self.store.get_run(run_id)
+                return run_id
             try:
                 if started is None:
                     running, started_at = self._start(job, run_id, scheduled_for, trigger, attempt)
@@ -466,17 +468,20 @@ class Engine:
                 self._reasons.pop(run_id, None)  # a stop that came after the run ended
             finished = started_at + outcome.duration
             self._finish(job, run_id, status, reason, outcome, finished)
-            run = self.store.get_run(run_id)
-            if self.on_finish is not None:
-                self.on_finish(run)
-            if self.notifier is not None and self.notifier.wanted(job):
-                previous = self.store.previous_outcome(job.id, run_id)
-                self.notifier.submit(job, run, previous, outcome.output or (outcome.error or "").encode())
+            notify = self.notifier is not None and self.notifier.wanted(job)
+            if self.on_finish is not None or notify:
+                run = self.store.get_run(run_id)
+                if self.on_finish is not None:
+                    self.on_finish(run)
+                if notify:
+                    assert self.notifier is not None
+                    previous = self.store.previous_outcome(job.id, run_id)
+                    self.notifier.submit(job, run, previous, outcome.output or (outcome.error or "").encode())
             if status not in ("error", "timeout") or attempt > job.retries or self.stop.is_set():
-                return run
+                return run_id
             delay = job.retry_delay * (2 ** (attempt - 1))
             if self.clock.sleep(delay, self.stop):
-                return run
+                return run_id
             attempt += 1
             with self.store.write():
                 new_id = self._insert_unique(
@@ -486,7 +491,7 @@ class Engine:
                     )
                 )
             if new_id < 0:
-                return run
+                return run_id
             run_id = new_id
 
     def _finish(
@@ -512,12 +517,18 @@ class Engine:
                 output = outcome.output
                 if outcome.error and not output:
                     output = (outcome.error + "\n").encode()
-                self.store.save_output(run_id, output, outcome.truncated, outcome.total_bytes)
-            policy = Retention.load(self.store)
-            if policy.empty:
-                policy = self.retention
+                if output or outcome.total_bytes:  # a silent run stores no output row
+                    self.store.save_output(run_id, output, outcome.truncated, outcome.total_bytes)
+            policy = self._policy if self._policy is not None else self._load_policy()
             if not policy.empty:
                 policy.apply(self.store, fields["finished_at"], job_id=job.id)
+
+    def _load_policy(self) -> Retention:
+        """The retention policy in force (``prune --auto``, else the configuration), read
+        inside a transaction; kept for the runs of this tick."""
+        policy = Retention.load(self.store)
+        self._policy = self.retention if policy.empty else policy
+        return self._policy
 
     def _dispatch(self, pool: ThreadPoolExecutor, claims: list[Claim]) -> set[Future]:
         """Hand claims to worker threads. The first run of as many claims as there are free
@@ -545,11 +556,12 @@ class Engine:
                     self._warn(f"{exc.message}; could not record the pids of {len(started)} run(s)")
         return {pool.submit(self._run_claim, c, handles.get(c.runs[0][0])) for c in claims}
 
-    def execute(self, claims: list[Claim]) -> list[Run]:
-        """Run claimed occurrences, up to ``max_parallel`` at once; wait for all of them."""
+    def execute(self, claims: list[Claim]) -> list[int]:
+        """Run claimed occurrences, up to ``max_parallel`` at once; wait for all of them.
+        Returns the id of the last run of each occurrence."""
         if not claims:
             return []
-        results: list[Run] = []
+        results: list[int] = []
         # Finished futures arrive on a queue: waiting on the set of pending futures
         # instead would cost O(pending) per completion, O(n^2) for a large tick.
         finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
@@ -572,7 +584,7 @@ class Engine:
                     terminated = True
         return results
 
-    def _run_claim(self, claim: Claim, started: tuple[process.Running, float] | None = None) -> list[Run]:
+    def _run_claim(self, claim: Claim, started: tuple[process.Running, float] | None = None) -> list[int]:
         out = []
         for run_id, scheduled_for in claim.runs:
             out.append(self.run_one(claim.job, run_id, scheduled_for, claim.trigger, started=started))
@@ -613,6 +625,7 @@ class Engine:
         now = now or self.clock.now()
         replace: list[tuple[int, int | None, str | None, str]] = []
         with self.store.write():
+            self._load_policy()
             job = self.store.get_job(name)
             busy = self._alive_running(job.id)
             if busy and not force and job.overlap != "allow":
@@ -630,7 +643,7 @@ class Engine:
                     self._mark_replaced(r["id"], run_id, now.timestamp())
         for rid, pid, identity, reason in replace:
             self._terminate_run(rid, pid, identity, reason)
-        result: list[Run] = []
+        result: list[int] = []
 
         def target() -> None:
             result.append(self.run_one(job, run_id, int(now.timestamp()), "manual"))
@@ -645,9 +658,7 @@ class Engine:
                 terminated = True
         if self.notifier is not None:
             self.notifier.drain()
-        if not result:  # pragma: no cover - the worker raised
-            return self.store.get_run(run_id)
-        return result[0]
+        return self.store.get_run(result[0] if result else run_id)
 
     def watch(self, *, poll: float = 1.0, heartbeat_every: float = 30.0) -> None:
         """Tick until :attr:`stop` is set; sleep until the next due time in between."""

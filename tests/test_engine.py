@@ -270,6 +270,30 @@ def test_retries_each_attempt_recorded(store):
     assert len({x.scheduled_for for x in r.runs}) == 1
 
 
+def test_a_large_tick_reports_every_run_in_order_with_retries(store):
+    # More runs than one query binds (500), each with its retries, and other jobs' runs
+    # that the tick did not create are left out.
+    add(store, "other", kind="every", expr="100m", command=["true"])
+    assert len(engine(store).tick(at(100)).runs) == 1
+    for n in range(520):
+        add(store, f"j{n:03d}", at(60), kind="every", expr="1h", command=["true"])
+    add(store, "flaky", at(60), kind="every", expr="1h", command=["sh", "-c", "exit 5"], retries=1, retry_delay=0)
+    r = engine(store, max_parallel=8).tick(at(120))
+    assert [x.id for x in r.runs] == sorted(x.id for x in r.runs)
+    assert len(r.runs) == 520 + 2
+    assert "other" not in {x.job for x in r.runs}
+    assert [(x.attempt, x.status) for x in r.runs if x.job == "flaky"] == [(1, "error"), (2, "error")]
+
+
+def test_silent_run_stores_no_output_row(store):
+    add(store, "quiet", kind="every", expr="1h", command=["true"])
+    add(store, "loud", kind="every", expr="1h", command=["echo", "hi"])
+    r = engine(store).tick(at(60))
+    by_job = {x.job: x for x in r.runs}
+    assert store.get_output(by_job["quiet"].id) is None
+    assert store.get_output(by_job["loud"].id) == (b"hi\n", False, 3)
+
+
 def test_manual_run_does_not_move_schedule(store):
     job = add(store, "m", kind="every", expr="1h")
     run = engine(store).run_now("m", now=at(10))
