@@ -336,12 +336,13 @@ class Store:
             params.append(limit)
         return [_job(r) for r in self._q(sql, params).fetchall()]
 
-    def due_jobs(self, now: int) -> list[Job]:
-        """Enabled jobs whose next occurrence is at or before ``now`` (an index range scan)."""
+    def due_jobs(self, now: int, limit: int = -1) -> list[Job]:
+        """Enabled jobs whose next occurrence is at or before ``now`` (an index range scan),
+        the first ``limit`` of them (all: -1)."""
         rows = self._q(
             f"SELECT {_JOB_COLUMNS} FROM jobs WHERE enabled = 1 AND next_run_at <= ? "
-            "ORDER BY next_run_at, id",
-            (now,),
+            "ORDER BY next_run_at, id LIMIT ?",
+            (now, limit),
         ).fetchall()
         return [_job(r) for r in rows]
 

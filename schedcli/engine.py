@@ -17,6 +17,7 @@ Time always comes from the caller (``now``) or from the clock object given to
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import queue
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from .notify import Notifier
 from .times import iso
 
+GATE_LEAD = 1.0  # s before a due time when watch starts the due jobs' processes, held
+GATE_MIN_LEAD = 0.05  # s: closer to the due time than this, nothing more is prepared
+CLAIM_AHEAD = 0.02  # s before a due time when watch claims it (its processes start at the time)
 CATCH_UP_LIMIT = 1000  # most occurrences one job may run in one tick with --catch-up all
 COUNT_CAP = 1_000_000  # missed occurrences are counted exactly up to this many
 
@@ -172,6 +176,8 @@ class Engine:
         self._reasons: dict[int, str] = {}
         self._lock = threading.Lock()
         self._policy: Retention | None = None  # read again by every claim
+        # Processes held before exec for jobs about to be due: job id -> (due at, key, gate).
+        self._gates: dict[int, tuple[int, tuple, process.Gate]] = {}
         # Jobs inherit the runner's environment, read once.
         self._base_env = {k: v for k, v in os.environ.items() if k != CONTEXT_ENV}
 
@@ -357,29 +363,16 @@ class Engine:
     # -- phase 2: execute ------------------------------------------------------
 
     def _spec(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> process.ProcessSpec:
+        spec = self._base_spec(job)
+        return dataclasses.replace(spec, env={**spec.env, **self._run_env(job, run_id, scheduled_for, trigger, attempt)})
+
+    def _base_spec(self, job: Job) -> process.ProcessSpec:
+        """What runs for ``job``, without what only one run knows (see :meth:`_run_env`)."""
         env = self._base_env.copy()
-        env.update(
-            {
-                "SCHEDCLI_JOB": job.name,
-                "SCHEDCLI_RUN_ID": str(run_id),
-                "SCHEDCLI_SCHEDULED_FOR": iso(scheduled_for) or "",
-                "SCHEDCLI_TRIGGER": trigger,
-                "SCHEDCLI_ATTEMPT": str(attempt),
-                "SCHEDCLI_DB": str(self.store.path),
-            }
-        )
+        env["SCHEDCLI_JOB"] = job.name
+        env["SCHEDCLI_DB"] = str(self.store.path)
         if job.collector:
             argv = [sys.executable, "-m", "schedcli.collector_host", job.collector]
-            env[CONTEXT_ENV] = json.dumps(
-                {
-                    "job": job.name,
-                    "run_id": run_id,
-                    "scheduled_for": iso(scheduled_for),
-                    "trigger": trigger,
-                    "attempt": attempt,
-                    "params": job.params,
-                }
-            )
         else:
             command = job.command or []
             argv = ["/bin/sh", "-c", command[0]] if len(command) == 1 else list(command)
@@ -393,6 +386,27 @@ class Engine:
             kill_grace=self.kill_grace,
             output_cap=self.output_cap,
         )
+
+    def _run_env(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> dict[str, str]:
+        """The environment variables of one run.  The job's own ``--env`` may not override them."""
+        env = {
+            "SCHEDCLI_RUN_ID": str(run_id),
+            "SCHEDCLI_SCHEDULED_FOR": iso(scheduled_for) or "",
+            "SCHEDCLI_TRIGGER": trigger,
+            "SCHEDCLI_ATTEMPT": str(attempt),
+        }
+        if job.collector:
+            env[CONTEXT_ENV] = json.dumps(
+                {
+                    "job": job.name,
+                    "run_id": run_id,
+                    "scheduled_for": iso(scheduled_for),
+                    "trigger": trigger,
+                    "attempt": attempt,
+                    "params": job.params,
+                }
+            )
+        return env
 
     def _status(self, job: Job, run_id: int, outcome: process.Outcome) -> tuple[str, str | None]:
         if outcome.error:
@@ -417,11 +431,75 @@ class Engine:
 
     def _start(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> tuple[process.Running, float]:
         """Start one run's process and register it as active (its pid is recorded by the caller)."""
-        running = process.start(self._spec(job, run_id, scheduled_for, trigger, attempt))
+        env = self._run_env(job, run_id, scheduled_for, trigger, attempt)
+        held = self._take_gate(job, trigger, attempt, env)
+        running = held[0].open(held[1]) if held is not None else None
+        return self._started(job, run_id, env, running)
+
+    def _take_gate(
+        self, job: Job, trigger: str, attempt: int, env: dict[str, str]
+    ) -> tuple[process.Gate, dict[str, str]] | None:
+        """The process held for this run (see :meth:`_prepare_gates`) if the job is still
+        defined the same way, with what is left to tell it; a stale one is cancelled."""
+        if trigger != "schedule" or attempt != 1:
+            return None
+        with self._lock:
+            held = self._gates.pop(job.id, None)
+        if held is None:
+            return None
+        _, key, gate = held
+        if key != _spec_key(job):
+            gate.cancel()
+            return None
+        # What the held process was given already need not be sent again.
+        return gate, {k: v for k, v in env.items() if gate.spec.env.get(k) != v}
+
+    def _started(
+        self, job: Job, run_id: int, env: dict[str, str], running: process.Running | None
+    ) -> tuple[process.Running, float]:
+        """Register a run's process as active, starting it first if no held process took it."""
+        if running is None:
+            spec = self._base_spec(job)
+            running = process.start(dataclasses.replace(spec, env={**spec.env, **env}))
         started = self.clock.now().timestamp()
         with self._lock:
             self._active[run_id] = running
         return running, started
+
+    def _prepare_gates(self, due_at: int, deadline: float) -> None:
+        """Start, held before exec, the processes of the jobs due at ``due_at``
+        (:func:`process.prepare`), as many as there are free slots, while the monotonic
+        clock is before ``deadline``: at the due time, starting them is a write to a
+        pipe each.  Unused ones are cancelled once their time has passed."""
+        with self._lock:
+            free = self.max_parallel - len(self._active) - len(self._gates)
+        if free <= 0:
+            return
+        for job in self.store.due_jobs(due_at, limit=free + len(self._gates)):
+            if free <= 0 or self.stop.is_set() or self.clock.monotonic() >= deadline:
+                break
+            with self._lock:
+                if job.id in self._gates:
+                    continue
+            spec = self._base_spec(job)
+            # What the run will most likely be: only its id is left to send at the due time.
+            likely = self._run_env(job, 0, due_at, "schedule", 1)
+            likely.pop("SCHEDCLI_RUN_ID")
+            if job.collector:
+                likely.pop(CONTEXT_ENV)
+            gate = process.prepare(dataclasses.replace(spec, env={**spec.env, **likely}))
+            if gate is not None:
+                with self._lock:
+                    self._gates[job.id] = (due_at, _spec_key(job), gate)
+                free -= 1
+
+    def _cancel_gates(self, before: float | None = None) -> None:
+        """Cancel the prepared processes whose due time is before ``before`` (all: None)."""
+        with self._lock:
+            stale = [jid for jid, held in self._gates.items() if before is None or held[0] < before]
+            gates = [self._gates.pop(jid)[2] for jid in stale]
+        for gate in gates:
+            gate.cancel()
 
     def _record_started(self, started: list[tuple[int, process.Running, float]]) -> None:
         """Record the pids of runs just started, in one write transaction."""
@@ -539,11 +617,22 @@ class Engine:
         started: list[tuple[int, process.Running, float]] = []
         handles: dict[int, tuple[process.Running, float]] = {}
         try:
+            plans = []
             for claim in claims[:free]:
-                if self.stop.is_set():
-                    break
                 run_id, scheduled_for = claim.runs[0]
-                running, at = self._start(claim.job, run_id, scheduled_for, claim.trigger, 1)
+                env = self._run_env(claim.job, run_id, scheduled_for, claim.trigger, 1)
+                plans.append((claim.job, run_id, env, self._take_gate(claim.job, claim.trigger, 1, env)))
+            # Processes held ahead of time are let through back to back, before anything
+            # else: each is one write to a pipe.
+            opened = {
+                run_id: held[0].open(held[1]) for _, run_id, _, held in plans if held is not None
+            } if not self.stop.is_set() else {}
+            for job, run_id, env, held in plans:
+                if self.stop.is_set() and run_id not in opened:
+                    if held is not None:
+                        held[0].cancel()
+                    continue
+                running, at = self._started(job, run_id, env, opened.get(run_id))
                 started.append((run_id, running, at))
                 handles[run_id] = (running, at)
         finally:
@@ -666,27 +755,41 @@ class Engine:
         pool = ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="schedcli-run")
         futures: set[Future] = set()
         last_beat = self.clock.monotonic()
+        due_at: int | None = None  # the due time the inner loop woke up for
         try:
             while not self.stop.is_set():
                 now = self.clock.now()
+                if due_at is not None and due_at > now.timestamp():
+                    # Claimed just ahead of the instant, as if at the instant; the
+                    # processes start at the instant.
+                    now = datetime.fromtimestamp(due_at, timezone.utc)
                 try:
                     claims, _ = self.claim(now)
                 except DatabaseBusy as exc:
                     # Nothing was claimed; the next pass catches up.
                     self._warn(f"{exc.message}; retrying")
                     claims = []
+                ahead = now.timestamp() - self.clock.now().timestamp()
+                if claims and ahead > 0:
+                    self.clock.sleep(ahead, self.stop)
                 futures |= self._dispatch(pool, claims)
+                self._cancel_gates(before=now.timestamp())
                 for f in [f for f in futures if f.done()]:
                     futures.discard(f)
                     if f.exception() is not None:
                         self._warn(f"a run could not be recorded: {f.exception()}")
                 version = self.store.data_version()
+                due_at = None
                 while not self.stop.is_set():
                     nxt = self.store.next_due_at()
                     now = self.clock.now()
-                    if nxt is not None and nxt <= now.timestamp():
+                    if nxt is not None and nxt - now.timestamp() <= CLAIM_AHEAD:
+                        due_at = nxt
                         break
-                    wait_for = poll if nxt is None else min(poll, nxt - now.timestamp())
+                    if nxt is not None and GATE_MIN_LEAD <= nxt - now.timestamp() <= GATE_LEAD:
+                        self._prepare_gates(nxt, self.clock.monotonic() + (nxt - now.timestamp()) - GATE_MIN_LEAD)
+                        now = self.clock.now()
+                    wait_for = poll if nxt is None else min(poll, nxt - CLAIM_AHEAD - now.timestamp())
                     if self.clock.sleep(max(wait_for, 0.0), self.stop):
                         break
                     if self.clock.monotonic() - last_beat >= heartbeat_every:
@@ -695,6 +798,7 @@ class Engine:
                     if self.store.data_version() != version:
                         break  # another process changed something: look again
         finally:
+            self._cancel_gates()
             if self.active_count():
                 self.terminate_all("runner stopped (signal)")
             pool.shutdown(wait=True)
@@ -734,6 +838,12 @@ class Engine:
                 self.store.runner_stopped(runner_id, self.clock.now().timestamp())
         except DatabaseBusy as exc:
             self._warn(f"{exc.message}; could not record the stop")
+
+def _spec_key(job: Job) -> tuple:
+    """What :meth:`Engine._base_spec` builds from: a held process serves a job only if
+    this is unchanged."""
+    return (job.name, job.command, job.collector, job.env, job.cwd, job.timeout)
+
 
 def upcoming(schedule: sched.Schedule, after: datetime, count: int) -> list[datetime]:
     """The next ``count`` fire instants after ``after``."""

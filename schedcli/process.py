@@ -85,6 +85,7 @@ from dataclasses import dataclass
 __all__ = [
     "DEFAULT_KILL_GRACE",
     "DEFAULT_OUTPUT_CAP",
+    "Gate",
     "Outcome",
     "ProcessSpec",
     "Running",
@@ -92,6 +93,7 @@ __all__ = [
     "ignores",
     "is_alive",
     "kill_group",
+    "prepare",
     "prepare_runner",
     "process_identity",
     "start",
@@ -803,7 +805,9 @@ class Running:
         return self
 
     @classmethod
-    def _started(cls, spec: ProcessSpec, proc: subprocess.Popen[bytes], fd: int, t0: float) -> Running:
+    def _started(
+        cls, spec: ProcessSpec, proc: subprocess.Popen[bytes], fd: int, t0: float, gated: bool = False
+    ) -> Running:
         self = object.__new__(cls)
         self.spec = spec
         self.pid = proc.pid
@@ -821,7 +825,8 @@ class Running:
         self._timed_out = False
         # Owned by the supervisor loop.
         self._phase = _RUNNING
-        self._timeout_at = t0 + spec.timeout if spec.timeout is not None else None
+        # A gated process (see Gate) gets its timeout when the gate opens.
+        self._timeout_at = t0 + spec.timeout if spec.timeout is not None and not gated else None
         self._kill_at: float | None = None  # SIGKILL deadline from the timeout
         self._term_sent = False
         self._kill_sent = False
@@ -889,6 +894,18 @@ class Running:
                 self._terminated_first = True
             self._term_kill_at = _min(self._term_kill_at, time.monotonic() + grace)
         _supervisor().call_soon(self, self._step)
+
+    def _open_gate(self, t0: float) -> None:
+        """The held process goes on to run the job: its time counts from ``t0``."""
+        with self._lock:
+            self._t0 = self._exit_time = t0
+        if self.spec.timeout is not None:
+            _supervisor().call_soon(self, self._arm_timeout)
+
+    def _arm_timeout(self) -> None:
+        if self.spec.timeout is not None and not self._exited:
+            self._timeout_at = self._t0 + self.spec.timeout
+        self._step()
 
     def __repr__(self) -> str:
         state = "error" if self.error else ("done" if self.poll() else "running")
@@ -1224,9 +1241,13 @@ def start(spec: ProcessSpec) -> Running:
     and its :meth:`~Running.wait` returns an :class:`Outcome` with ``error``
     set and ``exit_code`` 127 (command not found) or 126 (anything else).
     """
-    global _starting
     if not isinstance(spec, ProcessSpec):
         raise TypeError("spec must be a ProcessSpec")
+    return _spawn(spec, spec.argv, subprocess.DEVNULL)
+
+
+def _spawn(spec: ProcessSpec, argv: list[str], stdin: int, gate_fd: int = -1) -> Running:
+    global _starting
     prepare_runner()
     t0 = time.monotonic()
     read_fd, write_fd = os.pipe()  # both close-on-exec: no other child inherits them
@@ -1236,8 +1257,8 @@ def start(spec: ProcessSpec) -> Running:
     try:
         try:
             proc = subprocess.Popen(
-                spec.argv,
-                stdin=subprocess.DEVNULL,
+                argv,
+                stdin=stdin,
                 stdout=write_fd,
                 stderr=subprocess.STDOUT,
                 env=spec.env,
@@ -1265,7 +1286,118 @@ def start(spec: ProcessSpec) -> Running:
         raise
     os.close(write_fd)
     assert proc is not None
-    return Running._started(spec, proc, read_fd, t0)
+    return Running._started(spec, proc, read_fd, t0, gated=gate_fd >= 0)
+
+
+# ------------------------------------------------------------------- gates
+
+# The held process: reads NAME=VALUE lines to add to its environment, then an
+# empty line, and only then execs the job (stdin back to /dev/null).  End of
+# file first (the runner cancelled, or died) ends it without running anything.
+_GATE_SCRIPT = (
+    'while IFS= read -r line; do [ -n "$line" ] || exec "$@" </dev/null; export "$line"; done; exit 0'
+)
+
+
+class Gate:
+    """A job's process started ahead of its due time and held before ``exec``.
+
+    What it costs to create a process is paid before the instant; at the
+    instant :meth:`open` lets the job run (a write to a pipe), so many jobs due
+    in the same second start within a few milliseconds, in parallel.  Made by
+    :func:`prepare`.
+    """
+
+    def __init__(self, running: Running, write_fd: int) -> None:
+        self.running = running
+        self._fd = write_fd
+        self._lock = threading.Lock()
+
+    @property
+    def spec(self) -> ProcessSpec:
+        return self.running.spec
+
+    def open(self, env: dict[str, str]) -> Running | None:
+        """Run the job now, with ``env`` added to its environment; its timeout starts now.
+
+        Returns its :class:`Running`, or None when the held process is gone (the
+        caller then starts the job with :func:`start`).  Values must not contain
+        newlines.  A gate opens at most once.
+        """
+        lines = []
+        for key, value in env.items():
+            if not key or "=" in key or "\0" in key or "\n" in key or "\n" in value or "\0" in value:
+                raise ValueError(f"cannot pass {key!r} through a gate")
+            lines.append(f"{key}={value}\n")
+        data = ("".join(lines) + "\n").encode()
+        with self._lock:
+            fd, self._fd = self._fd, -1
+        if fd < 0 or self.running.poll():
+            if fd >= 0:
+                os.close(fd)
+            return None
+        self.running._open_gate(time.monotonic())
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:  # BrokenPipeError: it died meanwhile
+            return None
+        finally:
+            os.close(fd)
+        return self.running
+
+    def cancel(self) -> None:
+        """The job will not run: the held process ends without executing it."""
+        with self._lock:
+            fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", -1) >= 0:
+            os.close(self._fd)
+
+
+def prepare(spec: ProcessSpec) -> Gate | None:
+    """Start ``spec``'s process now but hold it before ``exec`` until :meth:`Gate.open`.
+
+    None when that is not possible without changing how a failure to start
+    would be reported (the command cannot be found, or its directory cannot be
+    entered): the caller then uses :func:`start` at the due time.
+    """
+    if not isinstance(spec, ProcessSpec):
+        raise TypeError("spec must be a ProcessSpec")
+    program = _resolve(spec.argv[0], spec)
+    if program is None:
+        return None
+    gate_r, gate_w = os.pipe()
+    try:
+        argv = ["/bin/sh", "-c", _GATE_SCRIPT, "schedcli-gate", program, *spec.argv[1:]]
+        running = _spawn(spec, argv, gate_r, gate_w)
+    except BaseException:
+        os.close(gate_w)
+        raise
+    finally:
+        os.close(gate_r)
+    if running.error is not None:
+        os.close(gate_w)
+        return None
+    return Gate(running, gate_w)
+
+
+def _resolve(command: str, spec: ProcessSpec) -> str | None:
+    """The executable file ``command`` names (``PATH`` of the job's environment for a
+    bare name), or None if there is none."""
+    if "/" in command:
+        base = spec.cwd if spec.cwd is not None else os.getcwd()
+        path = os.path.join(base, command)
+        return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+    for directory in os.get_exec_path(spec.env):
+        path = os.path.join(directory, command)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
 
 
 def owner_alive(pid: int | None, identity: str | None) -> bool:
