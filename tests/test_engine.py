@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -340,3 +342,74 @@ def test_unknown_collector_rejected(store):
         add(store, "x", kind="every", expr="5m", command=None, collector="not-registered")
     with pytest.raises(InvalidValue):
         add(store, "y", kind="every", expr="5m", command=None, collector="no_such_module_xyz:f")
+
+
+def _process_start_epoch(stat_line: str) -> float:
+    """When the process whose /proc/PID/stat line this is was created (clock-tick precision)."""
+    fields = stat_line[stat_line.rindex(")") + 2 :].split()
+    btime = next(int(line.split()[1]) for line in open("/proc/stat") if line.startswith("btime "))
+    return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def test_watch_holds_the_process_ready_and_lets_it_run_at_the_instant(store):
+    import threading
+
+    from schedcli.clock import SystemClock
+
+    now = datetime.now(timezone.utc)
+    due = int(now.timestamp()) + 3
+    script = 'echo "$SCHEDCLI_RUN_ID $SCHEDCLI_SCHEDULED_FOR $SCHEDCLI_TRIGGER $SCHEDCLI_ATTEMPT"; date +%s.%N; cat /proc/$$/stat'
+    when = datetime.fromtimestamp(due, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    add(store, "held", now, kind="at", expr=when, command=[script])
+    e = Engine(store, SystemClock(), kill_grace=1.0)
+    watcher = threading.Thread(target=e.watch, kwargs={"poll": 0.2})
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not (runs := [r for r in store.history(limit=10) if r.status != "running"]):
+            assert time.monotonic() < deadline, "the job did not run"
+            time.sleep(0.05)
+    finally:
+        e.stop.set()
+        watcher.join(20)
+    [run] = runs
+    assert run.status == "success" and run.scheduled_for == due
+    env_line, started, stat = store.get_output(run.id)[0].decode().splitlines()
+    assert env_line == f"{run.id} {when} schedule 1"
+    assert float(started) >= due  # never before its time...
+    assert float(started) < due + 2
+    assert _process_start_epoch(stat) < due - 0.2  # ...from a process made ahead of it
+
+
+def test_a_held_process_serves_only_an_unchanged_job(store, tmp_path):
+    from schedcli.jobs import edit_job
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    add(store, "j", kind="every", expr="1h", command=[f": > {old}"])
+    add(store, "k", kind="every", expr="1h", command=["echo k"])
+    e = engine(store)
+    due = int(at(60).timestamp())
+    e._prepare_gates(due, deadline=time.monotonic() + 30)
+    gates = dict(e._gates)
+    assert set(gates) == {store.get_job("j").id, store.get_job("k").id}
+    edit_job(store, "j", JobSpec(command=[f": > {new}"]), at(30))
+    r = e.tick(at(60))
+    assert sorted((x.job, x.status) for x in r.runs) == [("j", "success"), ("k", "success")]
+    assert new.exists() and not old.exists()  # the stale process was cancelled, never run
+    by_job = {x.job: x for x in r.runs}
+    assert by_job["k"].pid == gates[store.get_job("k").id][2].running.pid  # the held one ran
+    assert by_job["j"].pid != gates[store.get_job("j").id][2].running.pid
+    assert e._gates == {}
+
+
+def test_held_processes_whose_time_passed_unclaimed_are_cancelled(store, tmp_path):
+    marker = tmp_path / "ran"
+    add(store, "j", kind="every", expr="1h", command=[f": > {marker}"])
+    e = engine(store)
+    e._prepare_gates(int(at(60).timestamp()), deadline=time.monotonic() + 30)
+    [(_, _, gate)] = e._gates.values()
+    set_enabled(store, "j", False, at(59))
+    assert e.tick(at(60)).runs == []
+    e._cancel_gates(before=at(60).timestamp() + 1)
+    outcome = gate.running.wait()
+    assert outcome.exit_code == 0 and not marker.exists()
