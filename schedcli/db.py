@@ -287,15 +287,27 @@ class Store:
 
     def insert_job(self, fields: dict[str, Any]) -> int:
         row = _encode_job(fields)
+        cur = self._insert_job_row(row, fields["name"], "")
+        return int(cur.lastrowid)
+
+    def add_job_row(self, fields: dict[str, Any]) -> "Job":
+        """Insert a job and return it as stored, without a second query where SQLite
+        has ``RETURNING`` (3.35 and later)."""
+        row = _encode_job(fields)
+        if sqlite3.sqlite_version_info < (3, 35):
+            self._insert_job_row(row, fields["name"], "")
+            return self.get_job(fields["name"])
+        return _job(self._insert_job_row(row, fields["name"], f" RETURNING {_JOB_COLUMNS}").fetchone())
+
+    def _insert_job_row(self, row: dict[str, Any], name: str, returning: str) -> sqlite3.Cursor:
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         try:
-            cur = self._q(f"INSERT INTO jobs ({cols}) VALUES ({marks})", list(row.values()))
+            return self._q(f"INSERT INTO jobs ({cols}) VALUES ({marks}){returning}", list(row.values()))
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" in str(exc) and "name" in str(exc):
-                raise JobExists(f"a job named {fields['name']!r} already exists") from None
+                raise JobExists(f"a job named {name!r} already exists") from None
             raise DatabaseError(f"cannot add job: {exc}") from None
-        return int(cur.lastrowid)
 
     def update_job(self, job_id: int, fields: dict[str, Any]) -> None:
         row = _encode_job(fields)

@@ -157,8 +157,7 @@ def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
 def add_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
     fields = build_job(name, spec, now)
     with store.write():
-        store.insert_job(fields)
-    return store.get_job(name)
+        return store.add_job_row(fields)
 
 
 def edit_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
