@@ -493,10 +493,10 @@ class Engine:
                     self._gates[job.id] = (due_at, _spec_key(job), gate)
                 free -= 1
 
-    def _cancel_gates(self, before: float | None = None) -> None:
-        """Cancel the prepared processes whose due time is before ``before`` (all: None)."""
+    def _cancel_gates(self, through: int | None = None) -> None:
+        """Cancel the prepared processes due at or before ``through`` (all: None)."""
         with self._lock:
-            stale = [jid for jid, held in self._gates.items() if before is None or held[0] < before]
+            stale = [jid for jid, held in self._gates.items() if through is None or held[0] <= through]
             gates = [self._gates.pop(jid)[2] for jid in stale]
         for gate in gates:
             gate.cancel()
@@ -608,11 +608,13 @@ class Engine:
         self._policy = self.retention if policy.empty else policy
         return self._policy
 
-    def _dispatch(self, pool: ThreadPoolExecutor, claims: list[Claim]) -> set[Future]:
+    def _dispatch(self, pool: ThreadPoolExecutor, claims: list[Claim], at: float | None = None) -> set[Future]:
         """Hand claims to worker threads. The first run of as many claims as there are free
         slots is started here, in one tight loop, and their pids recorded in one transaction,
         so that processes start within milliseconds of the due time instead of waiting for
-        threads to be created."""
+        threads to be created.  Nothing starts before ``at`` (claims made just ahead of
+        their time): processes held ready are loaded with their runs' variables first and
+        let through at ``at``, back to back."""
         free = max(0, self.max_parallel - self.active_count())
         started: list[tuple[int, process.Running, float]] = []
         handles: dict[int, tuple[process.Running, float]] = {}
@@ -622,19 +624,23 @@ class Engine:
                 run_id, scheduled_for = claim.runs[0]
                 env = self._run_env(claim.job, run_id, scheduled_for, claim.trigger, 1)
                 plans.append((claim.job, run_id, env, self._take_gate(claim.job, claim.trigger, 1, env)))
-            # Processes held ahead of time are let through back to back, before anything
-            # else: each is one write to a pipe.
-            opened = {
-                run_id: held[0].open(held[1]) for _, run_id, _, held in plans if held is not None
-            } if not self.stop.is_set() else {}
+            loaded = [(run_id, held[0]) for _, run_id, _, held in plans if held is not None and held[0].load(held[1])]
+            if at is not None:
+                ahead = at - self.clock.now().timestamp()
+                if ahead > 0:
+                    self.clock.sleep(ahead, self.stop)
+            # The held processes are let through back to back, before anything else: each
+            # is one write to a pipe.
+            opened = {run_id: gate.release() for run_id, gate in loaded} if not self.stop.is_set() else {}
             for job, run_id, env, held in plans:
-                if self.stop.is_set() and run_id not in opened:
-                    if held is not None:
-                        held[0].cancel()
+                running = opened.get(run_id)
+                if held is not None and running is None:
+                    held[0].cancel()
+                if self.stop.is_set() and running is None:
                     continue
-                running, at = self._started(job, run_id, env, opened.get(run_id))
-                started.append((run_id, running, at))
-                handles[run_id] = (running, at)
+                running, started_at = self._started(job, run_id, env, running)
+                started.append((run_id, running, started_at))
+                handles[run_id] = (running, started_at)
         finally:
             if started:
                 try:
@@ -769,11 +775,8 @@ class Engine:
                     # Nothing was claimed; the next pass catches up.
                     self._warn(f"{exc.message}; retrying")
                     claims = []
-                ahead = now.timestamp() - self.clock.now().timestamp()
-                if claims and ahead > 0:
-                    self.clock.sleep(ahead, self.stop)
-                futures |= self._dispatch(pool, claims)
-                self._cancel_gates(before=now.timestamp())
+                futures |= self._dispatch(pool, claims, at=now.timestamp())
+                self._cancel_gates(through=int(now.timestamp()))
                 for f in [f for f in futures if f.done()]:
                     futures.discard(f)
                     if f.exception() is not None:

@@ -1311,6 +1311,7 @@ class Gate:
     def __init__(self, running: Running, write_fd: int) -> None:
         self.running = running
         self._fd = write_fd
+        self._loaded = False
         self._lock = threading.Lock()
 
     @property
@@ -1318,29 +1319,54 @@ class Gate:
         return self.running.spec
 
     def open(self, env: dict[str, str]) -> Running | None:
-        """Run the job now, with ``env`` added to its environment; its timeout starts now.
+        """Run the job now, with ``env`` added to its environment: :meth:`load` then
+        :meth:`release`.  None when the held process is gone (the caller then starts
+        the job with :func:`start`)."""
+        if not self.load(env):
+            return None
+        return self.release()
 
-        Returns its :class:`Running`, or None when the held process is gone (the
-        caller then starts the job with :func:`start`).  Values must not contain
-        newlines.  A gate opens at most once.
-        """
+    def load(self, env: dict[str, str]) -> bool:
+        """Send what only the run knows, added to the job's environment; the job still
+        waits for :meth:`release`.  False when the held process is gone (or this gate
+        was loaded, released or cancelled already).  Values must not contain newlines."""
         lines = []
         for key, value in env.items():
             if not key or "=" in key or "\0" in key or "\n" in key or "\n" in value or "\0" in value:
                 raise ValueError(f"cannot pass {key!r} through a gate")
             lines.append(f"{key}={value}\n")
-        data = ("".join(lines) + "\n").encode()
+        cwd = self.running.spec.cwd
+        if cwd is not None and not os.path.isdir(cwd):
+            # Removed since: a fresh start reports it the usual way.
+            self.cancel()
+            return False
+        with self._lock:
+            if self._fd < 0 or self._loaded or self.running.poll():
+                return False
+            self._loaded = True
+            fd = self._fd
+        try:
+            view = memoryview("".join(lines).encode())
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:  # BrokenPipeError: it died meanwhile
+            self.cancel()
+            return False
+        return True
+
+    def release(self) -> Running | None:
+        """Let the loaded job run now (one write to a pipe); its timeout starts now.
+        Returns its :class:`Running`, or None when the held process is gone."""
         with self._lock:
             fd, self._fd = self._fd, -1
-        if fd < 0 or self.running.poll():
-            if fd >= 0:
-                os.close(fd)
+        if fd < 0:
+            return None
+        if not self._loaded or self.running.poll():
+            os.close(fd)
             return None
         self.running._open_gate(time.monotonic())
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            os.write(fd, b"\n")
         except OSError:  # BrokenPipeError: it died meanwhile
             return None
         finally:

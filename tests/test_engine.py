@@ -410,6 +410,6 @@ def test_held_processes_whose_time_passed_unclaimed_are_cancelled(store, tmp_pat
     [(_, _, gate)] = e._gates.values()
     set_enabled(store, "j", False, at(59))
     assert e.tick(at(60)).runs == []
-    e._cancel_gates(before=at(60).timestamp() + 1)
+    e._cancel_gates(through=int(at(60).timestamp()))
     outcome = gate.running.wait()
     assert outcome.exit_code == 0 and not marker.exists()

@@ -915,3 +915,33 @@ def test_open_refuses_values_a_line_cannot_carry(jobs):
         gate.open({"X": "two\nlines"})
     gate.cancel()
     assert jobs.finish(gate.running).exit_code == 0
+
+
+def test_loaded_held_process_waits_for_the_release(jobs, tmp_path):
+    marker = tmp_path / "ran"
+    gate = P.prepare(sh(f'echo "$RUN"; : > {marker}'))
+    jobs.started.append(gate.running)
+    assert gate.load({"RUN": "41"})
+    time.sleep(0.3)
+    assert not marker.exists() and not gate.running.poll()  # loaded, still held
+    assert not gate.load({"RUN": "42"})  # loaded once
+    running = gate.release()
+    assert jobs.finish(running).output == b"41\n" and marker.exists()
+
+    # Cancelled after loading: still never runs.
+    gate = P.prepare(sh(f": > {marker}.2"))
+    jobs.started.append(gate.running)
+    assert gate.load({})
+    gate.cancel()
+    assert gate.release() is None
+    assert jobs.finish(gate.running).exit_code == 0 and not (tmp_path / "ran.2").exists()
+
+
+def test_held_process_whose_directory_went_away_is_not_used(jobs, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    gate = P.prepare(ProcessSpec(["true"], dict(ENV), cwd=str(work)))
+    jobs.started.append(gate.running)
+    work.rmdir()
+    assert gate.open({}) is None  # start() then reports the missing directory
+    assert jobs.finish(gate.running).exit_code == 0
