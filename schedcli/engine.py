@@ -388,7 +388,8 @@ class Engine:
         )
 
     def _run_env(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> dict[str, str]:
-        """The environment variables of one run.  The job's own ``--env`` may not override them."""
+        """The environment variables of one run, except those the job's own ``--env`` sets
+        (which comes on top, as documented)."""
         env = {
             "SCHEDCLI_RUN_ID": str(run_id),
             "SCHEDCLI_SCHEDULED_FOR": iso(scheduled_for) or "",
@@ -406,6 +407,8 @@ class Engine:
                     "params": job.params,
                 }
             )
+        for key in job.env:
+            env.pop(key, None)
         return env
 
     def _status(self, job: Job, run_id: int, outcome: process.Outcome) -> tuple[str, str | None]:
@@ -484,9 +487,9 @@ class Engine:
             spec = self._base_spec(job)
             # What the run will most likely be: only its id is left to send at the due time.
             likely = self._run_env(job, 0, due_at, "schedule", 1)
-            likely.pop("SCHEDCLI_RUN_ID")
+            likely.pop("SCHEDCLI_RUN_ID", None)
             if job.collector:
-                likely.pop(CONTEXT_ENV)
+                likely.pop(CONTEXT_ENV, None)
             gate = process.prepare(dataclasses.replace(spec, env={**spec.env, **likely}))
             if gate is not None:
                 with self._lock:

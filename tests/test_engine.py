@@ -413,3 +413,15 @@ def test_held_processes_whose_time_passed_unclaimed_are_cancelled(store, tmp_pat
     e._cancel_gates(through=int(at(60).timestamp()))
     outcome = gate.running.wait()
     assert outcome.exit_code == 0 and not marker.exists()
+
+
+def test_the_jobs_own_env_comes_on_top_of_the_run_variables(store):
+    script = 'echo "$SCHEDCLI_TRIGGER $SCHEDCLI_ATTEMPT $SCHEDCLI_RUN_ID"'
+    add(store, "mine", kind="every", expr="1h", command=[script], env={"SCHEDCLI_TRIGGER": "mine"})
+    add(store, "plain", kind="every", expr="1h", command=[script])
+    e = engine(store)
+    e._prepare_gates(int(at(60).timestamp()), deadline=time.monotonic() + 30)  # held or not: the same
+    r = e.tick(at(60))
+    out = {x.job: store.get_output(x.id)[0].decode() for x in r.runs}
+    ids = {x.job: x.id for x in r.runs}
+    assert out == {"mine": f"mine 1 {ids['mine']}\n", "plain": f"schedule 1 {ids['plain']}\n"}
