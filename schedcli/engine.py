@@ -792,10 +792,14 @@ class Engine:
                     if nxt is not None and nxt - now.timestamp() <= CLAIM_AHEAD:
                         due_at = nxt
                         break
-                    if nxt is not None and GATE_MIN_LEAD <= nxt - now.timestamp() <= GATE_LEAD:
-                        self._prepare_gates(nxt, self.clock.monotonic() + (nxt - now.timestamp()) - GATE_MIN_LEAD)
-                        now = self.clock.now()
-                    wait_for = poll if nxt is None else min(poll, nxt - CLAIM_AHEAD - now.timestamp())
+                    wait_for = poll
+                    if nxt is not None:
+                        until = nxt - now.timestamp()
+                        if GATE_MIN_LEAD <= until <= GATE_LEAD:
+                            self._prepare_gates(nxt, self.clock.monotonic() + until - GATE_MIN_LEAD)
+                            until = nxt - self.clock.now().timestamp()
+                        # Wake up for the lead time (to prepare), then for the claim.
+                        wait_for = min(poll, until - (GATE_LEAD if until > GATE_LEAD else CLAIM_AHEAD))
                     if self.clock.sleep(max(wait_for, 0.0), self.stop):
                         break
                     if self.clock.monotonic() - last_beat >= heartbeat_every:

@@ -425,3 +425,36 @@ def test_the_jobs_own_env_comes_on_top_of_the_run_variables(store):
     out = {x.job: store.get_output(x.id)[0].decode() for x in r.runs}
     ids = {x.job: x.id for x in r.runs}
     assert out == {"mine": f"mine 1 {ids['mine']}\n", "plain": f"schedule 1 {ids['plain']}\n"}
+
+
+class _JumpingClock(ManualClock):
+    """Virtual time that jumps ahead when the engine sleeps (its monotonic clock is real)."""
+
+    def sleep(self, seconds: float, until=None) -> bool:
+        if seconds > 0:
+            self.advance(seconds)
+        return bool(until is not None and until.is_set())
+
+
+@pytest.mark.parametrize("lead", [1.02, 1.0, 0.3])
+def test_watch_prepares_the_process_within_the_lead_time_and_uses_it(store, monkeypatch, lead):
+    from schedcli import process
+
+    made = []
+    real_prepare = process.prepare
+
+    def prepare(spec):
+        made.append(real_prepare(spec))
+        return made[-1]
+
+    monkeypatch.setattr(process, "prepare", prepare)
+    due = at(60)
+    add(store, "once", kind="at", expr=due.strftime("%Y-%m-%dT%H:%M:%SZ"), command=["true"])
+    e = Engine(store, _JumpingClock(due - timedelta(seconds=lead)), kill_grace=1.0,
+               on_finish=lambda run: e.stop.set())
+    e.watch(poll=1.0)
+    [run] = store.history(limit=10)
+    assert run.status == "success" and run.scheduled_for == ts(due)
+    assert len(made) == 1 and made[0] is not None
+    assert run.pid == made[0].running.pid  # the held process became the job
+    assert e._gates == {}
