@@ -79,6 +79,7 @@ import signal
 import subprocess
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -1060,6 +1061,7 @@ class Running:
         if self._exit_fd >= 0:
             loop.unwatch(self._exit_fd)
         self._timer_seq += 1  # no further timers
+        loop.detach(self)
         output, truncated, total = self._buffer.result()
         assert self._proc is not None
         rc = self._proc.returncode
@@ -1104,7 +1106,10 @@ class _Supervisor:
         self._wake_fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
         self._epoll.register(self._wake_fd, select.EPOLLIN)
         self._handlers: dict[int, tuple[Running, Callable[[], None]]] = {}
-        self._timers: list[tuple[float, int, int, Running]] = []  # (when, tiebreak, seq, running)
+        # (when, tiebreak, seq, weak reference to the run): a finished run's stale timer
+        # must not keep it (and its output) in memory until the timer's time.
+        self._timers: list[tuple[float, int, int, weakref.ref[Running]]] = []
+        self._live: set[Running] = set()  # runs not finished yet: kept alive while supervised
         self._tiebreak = 0
         self._calls: collections.deque[tuple[Running, Callable[[], None]]] = collections.deque()
         self._lock = threading.Lock()
@@ -1114,7 +1119,13 @@ class _Supervisor:
     # -- from any thread ------------------------------------------------------
 
     def attach(self, running: Running) -> None:
+        with self._lock:
+            self._live.add(running)
         self.call_soon(running, lambda: running._attach(self))
+
+    def detach(self, running: Running) -> None:
+        with self._lock:
+            self._live.discard(running)
 
     def call_soon(self, running: Running, call: Callable[[], None]) -> None:
         """Make ``call`` (about ``running``) in the loop thread."""
@@ -1134,9 +1145,11 @@ class _Supervisor:
 
     def wake_at(self, when: float, running: Running, seq: int) -> None:
         self._tiebreak += 1
-        heapq.heappush(self._timers, (when, self._tiebreak, seq, running))
+        heapq.heappush(self._timers, (when, self._tiebreak, seq, weakref.ref(running)))
 
     def _loop(self) -> None:
+        # The work is done in methods so that no local variable keeps the last run
+        # handled alive while the loop waits.
         while True:
             timeout = -1.0
             if self._timers:
@@ -1145,26 +1158,37 @@ class _Supervisor:
                 events = self._epoll.poll(timeout)
             except InterruptedError:  # pragma: no cover - retried by Python already
                 continue
-            for fd, _ in events:
-                if fd == self._wake_fd:
-                    try:
-                        os.eventfd_read(fd)
-                    except BlockingIOError:
-                        pass
-                    continue
-                entry = self._handlers.get(fd)
-                if entry is not None:
-                    self._guarded(entry[0], entry[1])
-            while True:
-                with self._lock:
-                    if not self._calls:
-                        break
-                    running, call = self._calls.popleft()
-                self._guarded(running, call)
-            now = time.monotonic()
-            while self._timers and self._timers[0][0] <= now:
-                _, _, seq, running = heapq.heappop(self._timers)
-                self._guarded(running, lambda r=running, s=seq: r._on_timer(s))
+            self._handle_events(events)
+            self._run_calls()
+            self._run_timers()
+
+    def _handle_events(self, events: list[tuple[int, int]]) -> None:
+        for fd, _ in events:
+            if fd == self._wake_fd:
+                try:
+                    os.eventfd_read(fd)
+                except BlockingIOError:
+                    pass
+                continue
+            entry = self._handlers.get(fd)
+            if entry is not None:
+                self._guarded(entry[0], entry[1])
+
+    def _run_calls(self) -> None:
+        while True:
+            with self._lock:
+                if not self._calls:
+                    return
+                running, call = self._calls.popleft()
+            self._guarded(running, call)
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, seq, ref = heapq.heappop(self._timers)
+            running = ref()
+            if running is not None:
+                self._guarded(running, lambda: running._on_timer(seq))
 
     def _guarded(self, running: Running, call: Callable[[], None]) -> None:
         try:

@@ -945,3 +945,15 @@ def test_held_process_whose_directory_went_away_is_not_used(jobs, tmp_path):
     work.rmdir()
     assert gate.open({}) is None  # start() then reports the missing directory
     assert jobs.finish(gate.running).exit_code == 0
+
+
+def test_a_finished_run_is_not_kept_in_memory_by_its_pending_timeout():
+    import gc
+    import weakref
+
+    running = start(ProcessSpec(["sh", "-c", "head -c 100000 /dev/zero"], dict(ENV), timeout=3600))
+    assert running.wait().total_bytes == 100000
+    ref = weakref.ref(running)
+    del running
+    gc.collect()
+    assert ref() is None  # its timer for an hour from now holds only a weak reference
