@@ -23,10 +23,10 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from .errors import InvalidValue
+from .models import CONTEXT_ENV as CONTEXT_ENV  # re-exported: the collector protocol
+from .models import WARNING_EXIT_CODE as WARNING_EXIT_CODE
 
 ENTRY_POINT_GROUP = "schedcli.collectors"
-WARNING_EXIT_CODE = 3
-CONTEXT_ENV = "SCHEDCLI_COLLECTOR_CONTEXT"
 
 _REF_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$|^[A-Za-z0-9][\w.-]*$")
 

@@ -85,18 +85,19 @@ _TOP = {"timezone", "max_parallel", "output_cap", "kill_grace", "hook_timeout", 
 
 def load(path: Path | None = None) -> Config:
     """Read and validate the configuration; a missing file means all defaults."""
-    import tomllib
-
     path = path or config_path()
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            import tomllib  # only when there is a file to read
+
+            try:
+                data = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"config {path} is not valid TOML: {exc}") from None
     except FileNotFoundError:
         return Config(path=path)
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config {path} is not valid TOML: {exc}") from None
 
     def fail(key: str, why: str) -> ConfigError:
         return ConfigError(f"config {path}: {key}: {why}")

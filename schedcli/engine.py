@@ -33,11 +33,10 @@ from typing import TYPE_CHECKING, Callable
 from . import process
 from . import schedule as sched
 from .clock import SystemClock
-from .collectors import CONTEXT_ENV, WARNING_EXIT_CODE
 from .db import Store
 from .errors import DatabaseBusy, Overlap
 from .jobs import job_schedule
-from .models import Job, Occurrence, Run
+from .models import CONTEXT_ENV, WARNING_EXIT_CODE, Job, Occurrence, Run
 from .retention import Retention
 
 if TYPE_CHECKING:

@@ -12,6 +12,10 @@ FINISHED_OK = ("success", "warning")
 OVERLAP_POLICIES = ("skip", "allow", "replace")
 CATCH_UP_POLICIES = ("latest", "all", "none")
 
+# How a collector's run talks to its runner (see schedcli.collectors).
+WARNING_EXIT_CODE = 3  # the collector ended with a warning
+CONTEXT_ENV = "SCHEDCLI_COLLECTOR_CONTEXT"  # the run's context, as JSON
+
 
 @dataclass
 class Job:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from . import process
 from .config import Hooks
 from .models import Job, Run
-from .serialize import run_dict
 from .times import iso
 
 FAILING = ("error", "timeout", "interrupted")
@@ -135,6 +134,8 @@ class Notifier:
                     results.append(HookResult(event, f"{scope} on-{event}", ok, detail))
         for hooks, scope in ((job, "job"), (self.global_hooks, "global")):
             if hooks.webhook:
+                from .serialize import run_dict
+
                 payload = {"event": events[-1], "events": events, "run": run_dict(run), "output_tail": tail}
                 ok, detail = post_webhook(hooks.webhook, payload, self.timeout)
                 results.append(HookResult(",".join(events), f"{scope} webhook", ok, detail))
