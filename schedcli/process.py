@@ -27,10 +27,19 @@ where the kernel has no pidfd, an eventfd written by a thread blocked in
   after the grace period), cleans up what the job left behind, reaps the child
   and builds the :class:`Outcome`.
 
-The timeout runs from :func:`start`, whether or not anybody is blocked in
+The timeout runs from :func:`start` (for a held process, from
+:meth:`Gate.release`), whether or not anybody is blocked in
 :meth:`Running.wait`.  The supervisor is a daemon thread: a runner that exits
 without waiting leaves its jobs running, to be found again with
 :func:`is_alive` and stopped with :func:`kill_group`.
+
+Held processes
+--------------
+:func:`prepare` starts a job's process ahead of its due time and holds it
+before ``exec`` (a few lines of ``sh`` reading a pipe); :meth:`Gate.load` sends
+what only the run knows, :meth:`Gate.release` lets it run.  End of file on the
+pipe (:meth:`Gate.cancel`, or the runner's death) ends it without running
+anything.
 
 A job's background processes do not outlive the job
 ---------------------------------------------------
@@ -106,13 +115,12 @@ DEFAULT_KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 _OMITTED_MARKER = b"\n[... schedcli: %d bytes omitted ...]\n"
 
 _READ_CHUNK = 64 * 1024  # bytes per read from the output pipe
-_FINAL_DRAIN_READS = 16  # reads (of _READ_CHUNK) when the reader is told to stop
+_FINAL_DRAIN_READS = 16  # reads (of _READ_CHUNK) of what is buffered when EOF does not come
 _READER_EOF_TIMEOUT = 0.5  # s to wait for end-of-file once the whole job is gone
-_READER_STOP_TIMEOUT = 1.0  # s to wait for the reader after telling it to stop
 _KILL_CONFIRM_TIMEOUT = 1.0  # s to wait for processes to vanish after SIGKILL
 _POLL_MIN = 0.01  # s, first interval when polling /proc for remaining processes
 _POLL_MAX = 0.1  # s, longest interval when polling /proc
-_MAX_WAIT = 60.0  # s, longest single condition wait (keeps waits below TIMEOUT_MAX)
+_MAX_WAIT = 60.0  # s, longest single wait of the supervisor loop
 
 # Signals the interpreter ignores that subprocess' restore_signals=True already
 # resets in the child; any *other* ignored signal needs a preexec_fn.
