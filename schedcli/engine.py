@@ -17,7 +17,6 @@ Time always comes from the caller (``now``) or from the clock object given to
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import queue
@@ -361,12 +360,8 @@ class Engine:
 
     # -- phase 2: execute ------------------------------------------------------
 
-    def _spec(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> process.ProcessSpec:
-        spec = self._base_spec(job)
-        return dataclasses.replace(spec, env={**spec.env, **self._run_env(job, run_id, scheduled_for, trigger, attempt)})
-
-    def _base_spec(self, job: Job) -> process.ProcessSpec:
-        """What runs for ``job``, without what only one run knows (see :meth:`_run_env`)."""
+    def _base_spec(self, job: Job, run_env: dict[str, str] | None = None) -> process.ProcessSpec:
+        """What runs for ``job``, with ``run_env`` (what one run knows, :meth:`_run_env`) added."""
         env = self._base_env.copy()
         env["SCHEDCLI_JOB"] = job.name
         env["SCHEDCLI_DB"] = str(self.store.path)
@@ -377,6 +372,8 @@ class Engine:
             argv = ["/bin/sh", "-c", command[0]] if len(command) == 1 else list(command)
         env.update(job.env)
         cwd = job.cwd or env.get("HOME") or os.path.expanduser("~")
+        if run_env:
+            env.update(run_env)  # it leaves out what the job's own --env sets
         return process.ProcessSpec(
             argv=argv,
             env=env,
@@ -461,8 +458,7 @@ class Engine:
     ) -> tuple[process.Running, float]:
         """Register a run's process as active, starting it first if no held process took it."""
         if running is None:
-            spec = self._base_spec(job)
-            running = process.start(dataclasses.replace(spec, env={**spec.env, **env}))
+            running = process.start(self._base_spec(job, env))
         started = self.clock.now().timestamp()
         with self._lock:
             self._active[run_id] = running
@@ -483,13 +479,12 @@ class Engine:
             with self._lock:
                 if job.id in self._gates:
                     continue
-            spec = self._base_spec(job)
             # What the run will most likely be: only its id is left to send at the due time.
             likely = self._run_env(job, 0, due_at, "schedule", 1)
             likely.pop("SCHEDCLI_RUN_ID", None)
             if job.collector:
                 likely.pop(CONTEXT_ENV, None)
-            gate = process.prepare(dataclasses.replace(spec, env={**spec.env, **likely}))
+            gate = process.prepare(self._base_spec(job, likely))
             if gate is not None:
                 with self._lock:
                     self._gates[job.id] = (due_at, _spec_key(job), gate)

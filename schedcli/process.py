@@ -419,27 +419,12 @@ def _job_surely_gone(pgid: int) -> bool:
     orphan the job made earlier.  Whatever is left of the job therefore descends
     from a child of this process that is not a job leader.  If no such child
     is alive, except children of another running job's session, nothing is left.
-    False means "not proven": the caller scans ``/proc``.  Adopted orphans that
-    have exited are reaped on the way (never a child of this process's own
-    session, which ``subprocess`` may be waiting for).
+    False means "not proven": the caller scans ``/proc``.
     """
-    if not _subreaper:
+    live = _live_adopted()
+    if live is None:
         return False
-    children = _adopted_children()
-    if children is None:
-        return False
-    own_session = os.getsid(0)
-    for pid in children:
-        if pid in _leaders:
-            continue
-        stat = _read_stat(pid)
-        if stat is None:
-            continue
-        state, _, session, _ = stat
-        if _is_dead_state(state):
-            if session != own_session:
-                _reap_orphan(pid, session)
-            continue
+    for pid, session in live:
         if session != pgid and session in _leaders:
             continue  # part of another job that is still running
         if pid == session and _started_meanwhile(pid):
@@ -455,17 +440,30 @@ def _started_meanwhile(pid: int) -> bool:
         return pid in _leaders
 
 
-def _reap_adopted_zombies() -> None:
-    """Reap the adopted orphans that have exited (after a job's leftovers were killed)."""
+def _live_adopted() -> list[tuple[int, int]] | None:
+    """``(pid, session)`` of this process's live children other than job leaders, or
+    None when they cannot be known (not a subreaper, ``/proc`` unreadable).  Adopted
+    orphans that have exited are reaped on the way (never a child of this process's
+    own session, which ``subprocess`` may be waiting for)."""
     if not _subreaper:
-        return
+        return None
+    children = _adopted_children()
+    if children is None:
+        return None
     own_session = os.getsid(0)
-    for pid in _adopted_children() or ():
+    live = []
+    for pid in children:
         if pid in _leaders:
             continue
         stat = _read_stat(pid)
-        if stat is not None and _is_dead_state(stat[0]) and stat[2] != own_session:
-            _reap_orphan(pid, stat[2])
+        if stat is None:
+            continue
+        state, _, session, _ = stat
+        if not _is_dead_state(state):
+            live.append((pid, session))
+        elif session != own_session:
+            _reap_orphan(pid, session)
+    return live
 
 
 def _reap_orphan(pid: int, session: int) -> None:
@@ -1024,7 +1022,7 @@ class Running:
             self._poll_interval = min(self._poll_interval * 2, _POLL_MAX)
             self._set_timer(now + pause)
             return
-        _reap_adopted_zombies()
+        _live_adopted()  # reaps the leftovers just ended
         self._reap()
 
     def _set_timer(self, when: float | None) -> None:
