@@ -36,7 +36,7 @@ MARGIN = timedelta(hours=3)  # no "nothing due" job comes due within this long
 
 
 def _spec_for(i: int, rng: random.Random, command: list[str]):
-    from schedcli.models import JobSpec
+    from schedcli.model import JobSpec
 
     if i % 3 == 2:
         return JobSpec(kind="every", expr=rng.choice(EVERY_TEMPLATES), timezone="UTC", command=command)
@@ -45,7 +45,7 @@ def _spec_for(i: int, rng: random.Random, command: list[str]):
 
 
 def open_store(path: Path):
-    from schedcli.db import Store
+    from schedcli.store import Store
 
     return Store(path)
 
@@ -60,7 +60,7 @@ def checkpoint(path: Path) -> None:
 
 def build_jobs_db(path: Path, n: int, *, seed: int = 1, prefix: str = "job") -> float:
     """A database with ``n`` enabled jobs, none due within ``MARGIN``. Returns seconds taken."""
-    from schedcli.jobs import build_job, first_run
+    from schedcli.services.jobs import build_job, first_run
 
     t0 = time.perf_counter()
     rng = random.Random(seed)
@@ -82,8 +82,8 @@ def build_jobs_db(path: Path, n: int, *, seed: int = 1, prefix: str = "job") -> 
 
 def add_due_jobs(path: Path, count: int, *, command: list[str] | None = None, prefix: str = "due") -> None:
     """Add ``count`` jobs (``--every 1d``) that ``make_due`` can bring due."""
-    from schedcli.jobs import build_job
-    from schedcli.models import JobSpec
+    from schedcli.services.jobs import build_job
+    from schedcli.model import JobSpec
 
     now = datetime.now(UTC)
     store = open_store(path)
@@ -116,8 +116,8 @@ def make_due(path: Path, *, prefix: str = "due", ago: int = 1) -> int:
 
 def build_at_jobs_db(path: Path, count: int, at_epoch: int, argv: list[str]) -> None:
     """``count`` one-off (``--at``) jobs all due at ``at_epoch`` (the watch latency test)."""
-    from schedcli.jobs import build_job
-    from schedcli.models import JobSpec
+    from schedcli.services.jobs import build_job
+    from schedcli.model import JobSpec
 
     now = datetime.now(UTC)
     when = datetime.fromtimestamp(at_epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -82,7 +82,7 @@ def _make_due(db: str, prefix: str, ago: int) -> int:
 
 
 def mode_claim(db: str, prefix: str) -> dict:
-    from schedcli.db import Store
+    from schedcli.store import Store
     from schedcli.engine import Engine
 
     store = Store(db)
@@ -101,9 +101,9 @@ def mode_claim(db: str, prefix: str) -> dict:
 
 
 def mode_addjob(db: str, n: int) -> dict:
-    from schedcli.db import Store
-    from schedcli.jobs import add_job
-    from schedcli.models import JobSpec
+    from schedcli.store import Store
+    from schedcli.services.jobs import add_job
+    from schedcli.model import JobSpec
 
     store = Store(db)
     times = []
@@ -131,8 +131,8 @@ def _timed(fn, reps: int) -> dict:
 
 
 def mode_queries(db: str, reps: int, job: str, before: int) -> dict:
-    from schedcli import db as dbmod
-    from schedcli.db import Store
+    from schedcli import store as dbmod
+    from schedcli.store import Store
 
     t0 = time.perf_counter()
     store = Store(db)
@@ -192,7 +192,7 @@ class _FastClock:
 def mode_ticks(db: str, n: int) -> dict:
     import threading
 
-    from schedcli.db import Store
+    from schedcli.store import Store
     from schedcli.engine import Engine
 
     store = Store(db)

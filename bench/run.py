@@ -866,8 +866,8 @@ class Bench:
         db = self.fresh("ticks")
         from datetime import datetime
 
-        from schedcli.jobs import build_job
-        from schedcli.models import JobSpec
+        from schedcli.services.jobs import build_job
+        from schedcli.model import JobSpec
 
         store = fixtures.open_store(db)
         with store.write():

@@ -6,12 +6,12 @@ import sys
 
 
 def main() -> None:
-    from .quick import try_run_due
+    from schedcli.cli.cron_fastpath import try_run_due
 
     code = try_run_due(sys.argv[1:])
     if code is not None:
         sys.exit(code)
-    from .cli import main as cli_main
+    from schedcli.cli.app import main as cli_main
 
     cli_main()
 

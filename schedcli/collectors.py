@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from .errors import InvalidValue
-from .models import CONTEXT_ENV as CONTEXT_ENV  # re-exported: the collector protocol
-from .models import WARNING_EXIT_CODE as WARNING_EXIT_CODE
+from schedcli.errors import InvalidValue
+from schedcli.model import CONTEXT_ENV as CONTEXT_ENV  # re-exported: the collector protocol
+from schedcli.model import WARNING_EXIT_CODE as WARNING_EXIT_CODE
 
 ENTRY_POINT_GROUP = "schedcli.collectors"
 

@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .paths import config_home
+from schedcli.errors import UsageError
+from schedcli.paths import config_home
 
 DEFAULT_MAX_PARALLEL = 4
 DEFAULT_OUTPUT_CAP = 1024 * 1024
@@ -105,8 +105,8 @@ def load(path: Path | None = None) -> Config:
     unknown = set(data) - _TOP
     if unknown:
         raise fail(sorted(unknown)[0], f"unknown key (known: {', '.join(sorted(_TOP))})")
-    from .schedule import parse_duration
-    from .times import zone
+    from schedcli.schedule import parse_duration
+    from schedcli.schedule.times import zone
 
     def duration(key: str, value: Any) -> int:
         if not isinstance(value, str):
@@ -153,7 +153,7 @@ def load(path: Path | None = None) -> Config:
         if not isinstance(value, str) or not value.strip():
             raise fail(f"hooks.{key}", "give a non-empty string")
     if "webhook" in hooks:
-        from .jobs import check_webhook
+        from schedcli.services.jobs import check_webhook
 
         try:
             check_webhook(hooks["webhook"])

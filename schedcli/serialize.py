@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from .models import Job, Run
-from .schedule import describe
+from schedcli.model import Job, Run
+from schedcli.schedule import describe
 
 
 @lru_cache(maxsize=4096)
 def _describe(kind: str, expr: str) -> str:
     return describe(kind, expr)
-from .times import iso
+from schedcli.schedule.times import iso
 
 
 def job_dict(job: Job) -> dict[str, Any]:

@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 import typer.main  # noqa: E402
 
 from schedcli import __version__  # noqa: E402
-from schedcli.cli import app  # noqa: E402
+from schedcli.cli.app import app  # noqa: E402
 
 PROG = "schedcli"
 WIDTH = 80  # docs/cli.md wraps here, whatever the terminal
@@ -58,7 +58,7 @@ NEW_NAME_COMMANDS = {("add",)}
 
 
 def _status_values() -> tuple[str, ...]:
-    from schedcli.models import STATUSES
+    from schedcli.model import STATUSES
 
     return tuple(STATUSES)
 

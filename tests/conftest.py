@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from schedcli.cli import app
+from schedcli.cli.app import app
 
 
 @dataclass

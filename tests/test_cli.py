@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from schedcli.cli import app
+from schedcli.cli.app import app
 
 T0 = "2099-12-01T09:00:00Z"
 

@@ -9,9 +9,9 @@ from collections import Counter
 
 from datetime import datetime, timezone
 
-from schedcli.db import Store
-from schedcli.jobs import add_job
-from schedcli.models import JobSpec
+from schedcli.store import Store
+from schedcli.services.jobs import add_job
+from schedcli.model import JobSpec
 
 
 def test_six_run_due_processes_fifty_due_jobs(sh, db_path, tmp_path):

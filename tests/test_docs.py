@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from schedcli.cli import app
+from schedcli.cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "gen_docs.py"

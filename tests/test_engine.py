@@ -11,10 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from schedcli.clock import ManualClock
-from schedcli.db import Store
+from schedcli.store import Store
 from schedcli.engine import Engine, decide
-from schedcli.jobs import add_job, job_schedule, set_enabled
-from schedcli.models import JobSpec
+from schedcli.services.jobs import add_job, job_schedule, set_enabled
+from schedcli.model import JobSpec
 
 UTC = timezone.utc
 T0 = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
@@ -382,7 +382,7 @@ def test_watch_holds_the_process_ready_and_lets_it_run_at_the_instant(store):
 
 
 def test_a_held_process_serves_only_an_unchanged_job(store, tmp_path):
-    from schedcli.jobs import edit_job
+    from schedcli.services.jobs import edit_job
 
     old, new = tmp_path / "old", tmp_path / "new"
     add(store, "j", kind="every", expr="1h", command=[f": > {old}"])

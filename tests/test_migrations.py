@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 from sqlite_utils import Database
 
-from schedcli.db import SCHEMA_VERSION, Store
+from schedcli.store import SCHEMA_VERSION, Store
 from schedcli.errors import DatabaseError
-from schedcli.migrations import migrations
+from schedcli.store.migrations import migrations
 
 
 def test_schema_version_counts_the_migrations(db_path):

@@ -11,11 +11,11 @@ import pytest
 
 from schedcli.clock import ManualClock
 from schedcli.config import Hooks, load
-from schedcli.db import Store
+from schedcli.store import Store
 from schedcli.engine import Engine
-from schedcli.jobs import add_job
-from schedcli.models import JobSpec
-from schedcli.notify import Notifier, events_for
+from schedcli.services.jobs import add_job
+from schedcli.model import JobSpec
+from schedcli.services.notify import Notifier, events_for
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from schedcli.clock import ManualClock
-from schedcli.db import Store
+from schedcli.store import Store
 from schedcli.engine import Engine
-from schedcli.jobs import add_job
-from schedcli.models import JobSpec
-from schedcli.retention import Retention
+from schedcli.services.jobs import add_job
+from schedcli.model import JobSpec
+from schedcli.engine.retention import Retention
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from schedcli.cmd_system import outcome_strip, sparkline
-from schedcli.db import Store
-from schedcli.health import compute_stats, nearest_rank
+from schedcli.cli.system import outcome_strip, sparkline
+from schedcli.store import Store
+from schedcli.services.status import compute_stats, nearest_rank
 
 NOW = time.time()
 

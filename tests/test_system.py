@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from schedcli import integration
-from schedcli.db import Store
-from schedcli.health import collect_status, problems
+from schedcli import system as integration
+from schedcli.store import Store
+from schedcli.services.status import collect_status, problems
 
 
 def wait_for(condition, timeout: float = 20.0, interval: float = 0.1, what: str = "condition"):
@@ -599,7 +599,7 @@ def test_status_sees_a_live_watch_and_a_crashed_one(cli, crontab, db_path):
 def test_registering_these_commands_loads_neither_rich_nor_their_logic():
     """Every schedcli start imports cmd_system: it must stay cheap (rich is loaded lazily)."""
     code = ("import sys, schedcli.cli; "
-            "print(sorted(m for m in ('rich', 'schedcli.health', 'schedcli.integration') if m in sys.modules))")
+            "print(sorted(m for m in ('rich', 'schedcli.services.status', 'schedcli.system') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

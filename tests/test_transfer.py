@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from schedcli import cmd_transfer, transfer
-from schedcli.cli import app
+from schedcli.cli import transfer as cmd_transfer
+from schedcli import transfer
+from schedcli.cli.app import app
 from schedcli.schedule import CronSchedule
 
 DATA = Path(__file__).parent / "data"

@@ -12,7 +12,7 @@ Formats:
 
 Imports are all or nothing: every entry is validated with :func:`schedcli.jobs.build_job`
 (one ``now`` for all) before one write transaction inserts, updates and removes jobs.
-This package never prints; the command line (``cmd_transfer``) renders results.
+This package never prints; the command line (``schedcli.cli.transfer``) renders results.
 
 Modules: ``model`` (entries, results, the error, format names), ``fileio`` (reading,
 format guessing, private writes), ``document`` (TOML/JSON), ``crontab`` (crontab in and
@@ -22,14 +22,14 @@ conversions), ``k8s``, ``systemd`` and ``export`` (the exporter for a format nam
 
 from __future__ import annotations
 
-from .crontab import CRONTAB_CATCH_UP, CRONTAB_OVERLAP, derive_name, export_crontab, parse_crontab
-from .cronconv import cron_to_oncalendar, every_to_cron
-from .document import DOCUMENT_VERSION, dump_json, dump_toml, export_document, job_document, parse_document
-from .export import export_jobs
-from .fileio import guess_export_format, guess_import_format, read_text, write_private, write_unit_dir
-from .importer import Progress, import_parsed, import_text, parse
-from .k8s import export_k8s, k8s_name, yaml_quote
-from .model import (
+from schedcli.transfer.crontab import CRONTAB_CATCH_UP, CRONTAB_OVERLAP, derive_name, export_crontab, parse_crontab
+from schedcli.transfer.cronconv import cron_to_oncalendar, every_to_cron
+from schedcli.transfer.document import DOCUMENT_VERSION, dump_json, dump_toml, export_document, job_document, parse_document
+from schedcli.transfer.export import export_jobs
+from schedcli.transfer.fileio import guess_export_format, guess_import_format, read_text, write_private, write_unit_dir
+from schedcli.transfer.importer import Progress, import_parsed, import_text, parse
+from schedcli.transfer.k8s import export_k8s, k8s_name, yaml_quote
+from schedcli.transfer.model import (
     DEFAULT_IMAGE,
     EXPORT_FORMATS,
     IMPORT_FORMATS,
@@ -41,7 +41,7 @@ from .model import (
     TransferError,
     extra_fields,
 )
-from .systemd import export_systemd, systemd_exec
+from schedcli.transfer.systemd import export_systemd, systemd_exec
 
 __all__ = [
     "CRONTAB_CATCH_UP",

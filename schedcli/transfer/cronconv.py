@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import schedule as sched
+from schedcli import schedule as sched
 
 
 _DOW_NAMES = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")

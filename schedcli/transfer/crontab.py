@@ -8,11 +8,11 @@ import re
 import shlex
 from typing import Any, Iterable, Optional
 
-from .. import schedule as sched
-from ..errors import SchedError
-from ..models import Job, JobSpec
-from .cronconv import every_to_cron
-from .model import Entry, ExportResult, Parsed, SkippedLine, TransferError
+from schedcli import schedule as sched
+from schedcli.errors import SchedError
+from schedcli.model import Job, JobSpec
+from schedcli.transfer.cronconv import every_to_cron
+from schedcli.transfer.model import Entry, ExportResult, Parsed, SkippedLine, TransferError
 
 
 #: A crontab has no overlap protection and never catches up: imported entries keep
@@ -123,8 +123,8 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
 
     ``system``: lines carry a user field after the schedule (/etc/crontab, /etc/cron.d).
     """
-    from ..jobs import NAME_RE
-    from ..times import zone
+    from schedcli.services.jobs import NAME_RE
+    from schedcli.schedule.times import zone
 
     me = user or _current_user()
     shell = "/bin/sh"

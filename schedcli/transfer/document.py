@@ -9,10 +9,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterable, Optional
 
-from .. import schedule as sched
-from ..errors import SchedError
-from ..models import Job, JobSpec
-from .model import Entry, Parsed, TransferError, extra_fields
+from schedcli import schedule as sched
+from schedcli.errors import SchedError
+from schedcli.model import Job, JobSpec
+from schedcli.transfer.model import Entry, Parsed, TransferError, extra_fields
 
 DOCUMENT_VERSION = 1
 
@@ -163,7 +163,7 @@ def _entry_from_mapping(raw: Any, index: int, line: Optional[int]) -> Entry:
             return None
         if not isinstance(value, dict):
             raise fail(f"{key!r} must be a table of KEY = \"value\" strings")
-        from ..jobs import ENV_KEY_RE, PARAM_KEY_RE, parse_pairs
+        from schedcli.services.jobs import ENV_KEY_RE, PARAM_KEY_RE, parse_pairs
 
         for k, v in value.items():
             if not isinstance(v, str):

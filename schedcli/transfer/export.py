@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..models import Job
-from .crontab import export_crontab
-from .document import dump_json, dump_toml
-from .k8s import export_k8s
-from .model import DEFAULT_IMAGE, EXPORT_FORMATS, ExportResult, TransferError
-from .systemd import export_systemd
+from schedcli.model import Job
+from schedcli.transfer.crontab import export_crontab
+from schedcli.transfer.document import dump_json, dump_toml
+from schedcli.transfer.k8s import export_k8s
+from schedcli.transfer.model import DEFAULT_IMAGE, EXPORT_FORMATS, ExportResult, TransferError
+from schedcli.transfer.systemd import export_systemd
 
 
 def export_jobs(jobs: list[Job], fmt: str, *, image: str = DEFAULT_IMAGE) -> ExportResult:

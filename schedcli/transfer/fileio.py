@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from ..files import write_atomic
-from .model import TransferError
+from schedcli.files import write_atomic
+from schedcli.transfer.model import TransferError
 
 
 def guess_import_format(path: str) -> str:

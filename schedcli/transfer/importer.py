@@ -7,11 +7,11 @@ import copy
 from datetime import datetime, timedelta
 from typing import Any, Callable, Optional
 
-from ..errors import SchedError
-from ..models import Job
-from .crontab import parse_crontab
-from .document import parse_document
-from .model import IMPORT_FORMATS, Entry, ImportResult, Parsed, SkippedLine, TransferError, extra_fields
+from schedcli.errors import SchedError
+from schedcli.model import Job
+from schedcli.transfer.crontab import parse_crontab
+from schedcli.transfer.document import parse_document
+from schedcli.transfer.model import IMPORT_FORMATS, Entry, ImportResult, Parsed, SkippedLine, TransferError, extra_fields
 
 
 #: Column defaults of the jobs table (migrations.m001_initial): what an entry that
@@ -47,9 +47,9 @@ _COLLECTOR_PLACEHOLDER = "schedcli.collectors:check_ref"
 
 
 def _build(entry: Entry, now: datetime, checked_refs: set[str], notes: list[str]) -> dict[str, Any]:
-    from ..collectors import check_ref
-    from ..jobs import build_job
-    from ..times import local_zone_name, parse_when
+    from schedcli.collectors import check_ref
+    from schedcli.services.jobs import build_job
+    from schedcli.schedule.times import local_zone_name, parse_when
 
     spec = build_spec = entry.spec
     build_now, finished = now, False
@@ -106,7 +106,7 @@ def import_parsed(
     if parsed.skipped and not skip_untranslatable:
         raise TransferError(_skipped_message(parsed.skipped))
     result = ImportResult(skipped_lines=list(parsed.skipped), notes=list(parsed.notes), dry_run=dry_run)
-    from ..times import local_zone_name
+    from schedcli.schedule.times import local_zone_name
 
     default_zone = local_zone_name()  # what build_job would look up for every entry without one
     total = len(parsed.entries)

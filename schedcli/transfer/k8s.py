@@ -6,10 +6,10 @@ import re
 from hashlib import sha1
 from typing import Any, Iterable
 
-from .. import schedule as sched
-from ..models import Job
-from .cronconv import day_rule_differs, every_to_cron, k8s_schedule
-from .model import DEFAULT_IMAGE, ExportResult
+from schedcli import schedule as sched
+from schedcli.model import Job
+from schedcli.transfer.cronconv import day_rule_differs, every_to_cron, k8s_schedule
+from schedcli.transfer.model import DEFAULT_IMAGE, ExportResult
 
 
 def yaml_quote(text: str) -> str:

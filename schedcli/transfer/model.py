@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Optional
 
-from ..errors import InvalidValue
-from ..models import Job, JobSpec
+from schedcli.errors import InvalidValue
+from schedcli.model import Job, JobSpec
 
 EXPORT_FORMATS = ("toml", "json", "crontab", "k8s", "systemd")
 IMPORT_FORMATS = ("toml", "json", "crontab")

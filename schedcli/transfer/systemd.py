@@ -6,10 +6,10 @@ import re
 from datetime import datetime, timezone
 from typing import Iterable
 
-from .. import schedule as sched
-from ..models import Job
-from .cronconv import cron_to_oncalendar
-from .model import ExportResult
+from schedcli import schedule as sched
+from schedcli.model import Job
+from schedcli.transfer.cronconv import cron_to_oncalendar
+from schedcli.transfer.model import ExportResult
 
 
 def _systemd_escape(text: str, *, dollars: bool) -> str:

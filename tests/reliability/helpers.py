@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from schedcli.db import Store
-from schedcli.jobs import add_job
-from schedcli.models import JobSpec
+from schedcli.store import Store
+from schedcli.services.jobs import add_job
+from schedcli.model import JobSpec
 
 UTC = timezone.utc
 

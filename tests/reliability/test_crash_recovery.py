@@ -84,7 +84,7 @@ def test_kill9_watch_mid_run(tmp_path, db_path):
 
 def test_reused_pid_is_recognised_as_dead(tmp_path, db_path):
     """A stale row whose runner pid now belongs to an unrelated live process."""
-    from schedcli.db import Store
+    from schedcli.store import Store
     from schedcli.process import process_identity
 
     add(db_path, "j", T0, kind="every", expr="1m")

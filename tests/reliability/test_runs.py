@@ -9,7 +9,7 @@ import subprocess
 import time
 from datetime import datetime, timedelta
 
-from schedcli.db import Store
+from schedcli.store import Store
 
 from .helpers import UTC, add, history, iso, kill_quietly, pid_exists, read_pid, schedcli, start, wait_for
 

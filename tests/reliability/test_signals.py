@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from schedcli.db import Store
+from schedcli.store import Store
 
 from .helpers import UTC, add, history, iso, kill_quietly, pid_exists, read_pid, start, wait_for
 
@@ -69,7 +69,7 @@ def test_sigterm_to_watch_kills_term_ignoring_jobs_after_grace(tmp_path, db_path
 def test_watch_exits_cleanly_when_idle(db_path):
     watch = start(db_path, "watch")
     wait_for(lambda: db_path.exists(), what="the database")
-    from schedcli.db import Store
+    from schedcli.store import Store
 
     def registered():
         with Store(db_path) as store:

@@ -192,7 +192,7 @@ def test_read_only_database_starts_nothing(tmp_path, db_path):
 
 def test_read_only_open_starts_nothing(tmp_path, db_path):
     """The read-only case as root: SQLite opened read-only through a URI."""
-    from schedcli.db import Store
+    from schedcli.store import Store
     from schedcli.engine import Engine
     from schedcli.errors import DatabaseError
 

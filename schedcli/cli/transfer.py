@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import typer
 
-from .errors import UsageError
+from schedcli.errors import UsageError
 
 #: Imports with at least this many entries show a progress bar (when stderr is a terminal).
 PROGRESS_MIN = 200
@@ -89,7 +89,7 @@ def _store(ctx: typer.Context) -> Any:
 
 
 def _now() -> Any:
-    from .clock import SystemClock
+    from schedcli.clock import SystemClock
 
     return SystemClock().now()
 
@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
 
         Jobs a format cannot express are left out with a warning on stderr.
         """
-        from . import transfer
+        from schedcli import transfer
 
         target = None if output is None or str(output) == "-" else output
         name = fmt.value if fmt else transfer.guess_export_format(str(target) if target else None)
@@ -178,7 +178,7 @@ def register(app: typer.Typer) -> None:
         error names the entry and line). Imported crontab entries keep cron's behaviour:
         --overlap allow and --catch-up none. Interval (every) jobs restart their grid at import.
         """
-        from . import transfer
+        from schedcli import transfer
 
         name = fmt.value if fmt else transfer.guess_import_format(file)
         text = transfer.read_text(file)
@@ -196,7 +196,7 @@ def register(app: typer.Typer) -> None:
         for note in result.notes:
             _err(f"Note: {note}")
         if json_out:
-            from . import render
+            from schedcli.cli import render
 
             render.print_json(result.to_dict())
         else:

@@ -1,8 +1,8 @@
 """Commands that look after the scheduler itself: ``status``, ``health``, ``stats``,
 ``cron install|uninstall|show`` and ``systemd unit``.
 
-Parsing and rendering only: the logic is in :mod:`schedcli.health` and
-:mod:`schedcli.integration`. Registered by :mod:`schedcli.cli` through ``register(app)``.
+Parsing and rendering only: the logic is in :mod:`schedcli.services.status` and
+:mod:`schedcli.system`. Registered by :mod:`schedcli.cli.app` through ``register(app)``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from .errors import InvalidDuration, SchedError
+from schedcli.errors import InvalidDuration, SchedError
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -23,7 +23,7 @@ class _Lazy:
     """``render`` imported on first use: rich costs tens of milliseconds at every start."""
 
     def __getattr__(self, name: str):
-        from . import render as module
+        from schedcli.cli import render as module
 
         return getattr(module, name)
 
@@ -47,13 +47,13 @@ def _state(ctx: typer.Context):  # -> schedcli.cli.State
 
 
 def _now():
-    from .clock import SystemClock
+    from schedcli.clock import SystemClock
 
     return SystemClock().now()
 
 
 def _duration(value: str, option: str) -> int:
-    from .schedule import parse_duration
+    from schedcli.schedule import parse_duration
 
     try:
         return parse_duration(value)
@@ -63,13 +63,13 @@ def _duration(value: str, option: str) -> int:
 
 def _open_existing(ctx: typer.Context):
     """The database, without creating it (a probe must not leave files behind)."""
-    from .db import Store
+    from schedcli.store import Store
 
     return Store(_state(ctx).db_path, create=False)
 
 
 def _cron_installed(db: Path) -> Optional[bool]:
-    from .integration import IntegrationError, cron_installed
+    from schedcli.system import IntegrationError, cron_installed
 
     try:
         return cron_installed(db)
@@ -78,7 +78,7 @@ def _cron_installed(db: Path) -> Optional[bool]:
 
 
 def _ago(seconds: Optional[float]) -> str:
-    from .schedule import format_duration
+    from schedcli.schedule import format_duration
 
     if seconds is None:
         return "never"
@@ -88,7 +88,7 @@ def _ago(seconds: Optional[float]) -> str:
 
 
 def _seconds(value: Optional[float]) -> str:
-    from .schedule import format_duration
+    from schedcli.schedule import format_duration
 
     if value is None:
         return "-"
@@ -106,7 +106,7 @@ def status(
     json_out: bool = _JSON,
 ) -> None:
     """Is a runner alive? Last tick, cron entry, and how many jobs are enabled, running, failing, overdue."""
-    from .health import collect_status, status_dict
+    from schedcli.services.status import collect_status, status_dict
 
     after = _duration(overdue_after, "--overdue-after")
     with _open_existing(ctx) as store:
@@ -121,7 +121,7 @@ def status(
     if st.stale_runners:
         watch += f" ({st.stale_runners} stopped without saying so)"
     cron = {True: "installed", False: "not installed", None: "unknown (no crontab program)"}[st.cron_installed]
-    from .times import local_text
+    from schedcli.schedule.times import local_text
 
     tick = "never" if st.last_tick_at is None else f"{local_text(st.last_tick_at)} ({_ago(st.last_tick_age_s)})"
     jobs = f"{st.jobs} ({st.enabled} enabled, {len(st.running)} running, {len(st.failing)} failing, {len(st.overdue)} overdue)"
@@ -150,7 +150,7 @@ def health(
     json_out: bool = _JSON,
 ) -> None:
     """A monitoring probe: exit 0 when healthy, 1 with one line per problem otherwise."""
-    from .health import collect_status, problems
+    from schedcli.services.status import collect_status, problems
 
     tick_age = _duration(max_tick_age, "--max-tick-age")
     after = _duration(overdue_after, "--overdue-after")
@@ -232,9 +232,9 @@ def stats(
     json_out: bool = _JSON,
 ) -> None:
     """Runs, success rate, p50/p95 duration, last failure and recent outcomes per job."""
-    from .health import compute_stats, stats_dict
-    from .jobs import check_name
-    from .times import local_text
+    from schedcli.services.status import compute_stats, stats_dict
+    from schedcli.services.jobs import check_name
+    from schedcli.schedule.times import local_text
 
     window = _duration(since, "--since") if since is not None else None
     store = _state(ctx).store()
@@ -301,7 +301,7 @@ _LOG = typer.Option(
 @cron_app.command("install")
 def cron_install(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = _JSON) -> None:
     """Add (or update) the crontab line for this database; every other line is kept as it is."""
-    from .integration import install_cron
+    from schedcli.system import install_cron
 
     store = _state(ctx).store()  # creates the database now and checks it is safe for cron to use
     action, state = install_cron(store.path, log)
@@ -318,7 +318,7 @@ def cron_install(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool 
 @cron_app.command("uninstall")
 def cron_uninstall(ctx: typer.Context, json_out: bool = _JSON) -> None:
     """Remove this database's crontab line; every other line is kept as it is."""
-    from .integration import absolute_db, uninstall_cron
+    from schedcli.system import absolute_db, uninstall_cron
 
     db = absolute_db(_state(ctx).db_path)
     action, _ = uninstall_cron(db)
@@ -333,7 +333,7 @@ def cron_uninstall(ctx: typer.Context, json_out: bool = _JSON) -> None:
 @cron_app.command("show")
 def cron_show(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = _JSON) -> None:
     """Print the crontab line for this database and whether it is installed."""
-    from .integration import (
+    from schedcli.system import (
         IntegrationError,
         absolute_db,
         cron_entry,
@@ -384,12 +384,12 @@ def systemd_unit(
     force: bool = typer.Option(False, "--force", help="With --install: replace a schedcli.service that schedcli did not generate."),
 ) -> None:
     """Print a systemd user unit running 'schedcli watch' for this database (Restart=on-failure)."""
-    from .integration import LINGER_HINT, SYSTEMD_HINT, install_unit, unit_text
+    from schedcli.system import LINGER_HINT, SYSTEMD_HINT, install_unit, unit_text
 
     state = _state(ctx)
     if not install:
         if force:
-            from .errors import UsageError
+            from schedcli.errors import UsageError
 
             raise UsageError("--force goes with --install")
         sys.stdout.write(unit_text(state.db_path))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from . import options as opts
+from schedcli.cli import options as opts
 
 
 def parse(argv: list[str]) -> dict[str, object] | None:
@@ -60,10 +60,10 @@ def try_run_due(argv: list[str]) -> int | None:
     values = parse(argv)
     if values is None:
         return None
-    from .clock import SystemClock
-    from .db import Store
-    from .errors import SchedError, error_line
-    from .paths import resolve_db_path
+    from schedcli.clock import SystemClock
+    from schedcli.store import Store
+    from schedcli.errors import SchedError, error_line
+    from schedcli.paths import resolve_db_path
 
     path = resolve_db_path(values["db"])  # type: ignore[arg-type]
     if not path.exists():
@@ -77,7 +77,7 @@ def try_run_due(argv: list[str]) -> int | None:
         if values["now"] is None:
             now = clock.now()
             if not store.has_due(int(now.timestamp())) and not store.has_running():
-                from .times import iso
+                from schedcli.schedule.times import iso
 
                 with store.write():
                     store.set_state("last_tick", iso(now, millis=True) or "")
@@ -94,13 +94,13 @@ def try_run_due(argv: list[str]) -> int | None:
 
 
 def _tick(store, values: dict[str, object]) -> int:
-    from . import config
-    from .engine import configured_engine
-    from .signals import StopOnSignal
+    from schedcli import config
+    from schedcli.engine import configured_engine
+    from schedcli.cli.signals import StopOnSignal
 
     when = None
     if values["now"] is not None:
-        from .times import local_zone_name, parse_when
+        from schedcli.schedule.times import local_zone_name, parse_when
 
         when = parse_when(str(values["now"]), local_zone_name())
     engine = configured_engine(store, config.load(), values["max_parallel"])  # type: ignore[arg-type]
@@ -112,7 +112,7 @@ def _tick(store, values: dict[str, object]) -> int:
 def report_tick(result, as_json: bool, signal_code: int | None) -> int:
     """Print a tick's runs (JSON document or one line each) and return run-due's exit code.
     Shared by this path and the full command line."""
-    from .serialize import run_dict, run_summary
+    from schedcli.serialize import run_dict, run_summary
 
     if as_json:
         import json

@@ -14,10 +14,10 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import process
-from .config import Hooks
-from .models import Job, Run
-from .times import iso
+from schedcli import process
+from schedcli.config import Hooks
+from schedcli.model import Job, Run
+from schedcli.schedule.times import iso
 
 FAILING = ("error", "timeout", "interrupted")
 OUTPUT_TAIL = 4096
@@ -134,7 +134,7 @@ class Notifier:
                     results.append(HookResult(event, f"{scope} on-{event}", ok, detail))
         for hooks, scope in ((job, "job"), (self.global_hooks, "global")):
             if hooks.webhook:
-                from .serialize import run_dict
+                from schedcli.serialize import run_dict
 
                 payload = {"event": events[-1], "events": events, "run": run_dict(run), "output_tail": tail}
                 ok, detail = post_webhook(hooks.webhook, payload, self.timeout)

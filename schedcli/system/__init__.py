@@ -1,7 +1,7 @@
 """Hooking schedcli into the system: a crontab entry for ``run-due``, a systemd user unit for ``watch``.
 
 Library code: it never prints and does not import typer or rich; the command line
-(:mod:`schedcli.cmd_system`) renders what these functions return.
+(:mod:`schedcli.cli.system`) renders what these functions return.
 
 The crontab entry
 -----------------
@@ -31,9 +31,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidValue, RuntimeFailure
-from .files import write_atomic
-from .paths import config_home
+from schedcli.errors import InvalidValue, RuntimeFailure
+from schedcli.files import write_atomic
+from schedcli.paths import config_home
 
 CRONTAB_ENV = "SCHEDCLI_CRONTAB"
 CRON_SCHEDULE = "* * * * *"

@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import InvalidTime, InvalidZone
+from schedcli.errors import InvalidTime, InvalidZone
 
 UTC = timezone.utc
 

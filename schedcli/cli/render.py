@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .models import Job, Occurrence, Run
-from .schedule import describe, format_duration
-from .serialize import job_dict, run_dict, run_summary  # noqa: F401  (re-exported for the commands)
-from .times import iso, local_text
+from schedcli.model import Job, Occurrence, Run
+from schedcli.schedule import describe, format_duration
+from schedcli.serialize import job_dict, run_dict, run_summary  # noqa: F401  (re-exported for the commands)
+from schedcli.schedule.times import iso, local_text
 
 STATUS_STYLE = {
     "success": "green",

@@ -1,4 +1,4 @@
-"""Child-process entry point that runs one collector: ``python -m schedcli.collector_host REF``.
+"""Child-process entry point that runs one collector: ``python -m schedcli.services.collector_host REF``.
 
 Exit codes: 0 success, 3 warning (CollectorWarning), 1 error (any other exception).
 """
@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 
-from .collectors import (
+from schedcli.collectors import (
     CONTEXT_ENV,
     WARNING_EXIT_CODE,
     CollectorContext,
@@ -21,7 +21,7 @@ from .collectors import (
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m schedcli.collector_host REF", file=sys.stderr)
+        print("usage: python -m schedcli.services.collector_host REF", file=sys.stderr)
         return 2
     raw = json.loads(os.environ.get(CONTEXT_ENV, "{}"))
     ctx = CollectorContext(

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import process
-from .db import Store
-from .models import Job
-from .schedule import format_duration
-from .times import iso
+from schedcli import process
+from schedcli.store import Store
+from schedcli.model import Job
+from schedcli.schedule import format_duration
+from schedcli.schedule.times import iso
 
 DEFAULT_MAX_TICK_AGE = 180  # s: cron ticks every 60 s, watch beats every 30 s
 DEFAULT_OVERDUE_AFTER = 120  # s

@@ -19,7 +19,7 @@ class StopOnSignal:
         self._old: dict[int, Any] = {}
 
     def __enter__(self) -> "StopOnSignal":
-        from .process import ignores
+        from schedcli.process import ignores
 
         for sig in (signal.SIGTERM, signal.SIGINT):
             if ignores(sig):

@@ -29,19 +29,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
 
-from . import process
-from . import schedule as sched
-from .clock import SystemClock
-from .db import Store
-from .errors import DatabaseBusy, Overlap
-from .jobs import job_schedule
-from .models import CONTEXT_ENV, WARNING_EXIT_CODE, Job, Occurrence, Run
-from .retention import Retention
+from schedcli import process
+from schedcli import schedule as sched
+from schedcli.clock import SystemClock
+from schedcli.store import Store
+from schedcli.errors import DatabaseBusy, Overlap
+from schedcli.services.jobs import job_schedule
+from schedcli.model import CONTEXT_ENV, WARNING_EXIT_CODE, Job, Occurrence, Run
+from schedcli.engine.retention import Retention
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .notify import Notifier
-from .times import iso
+    from schedcli.config import Config
+    from schedcli.services.notify import Notifier
+from schedcli.schedule.times import iso
 
 GATE_LEAD = 1.0  # s before a due time when watch starts the due jobs' processes, held
 GATE_MIN_LEAD = 0.05  # s: closer to the due time than this, nothing more is prepared
@@ -366,7 +366,7 @@ class Engine:
         env["SCHEDCLI_JOB"] = job.name
         env["SCHEDCLI_DB"] = str(self.store.path)
         if job.collector:
-            argv = [sys.executable, "-m", "schedcli.collector_host", job.collector]
+            argv = [sys.executable, "-m", "schedcli.services.collector_host", job.collector]
         else:
             command = job.command or []
             argv = ["/bin/sh", "-c", command[0]] if len(command) == 1 else list(command)
@@ -862,8 +862,8 @@ def upcoming(schedule: sched.Schedule, after: datetime, count: int) -> list[date
 def configured_engine(store: Store, config: "Config", max_parallel: int | None = None) -> Engine:
     """An engine set up from the configuration file: parallelism, kill grace, output cap,
     global hooks and the default retention."""
-    from .errors import InvalidValue
-    from .notify import Notifier
+    from schedcli.errors import InvalidValue
+    from schedcli.services.notify import Notifier
 
     if max_parallel is not None and max_parallel < 1:
         raise InvalidValue(f"invalid --max-parallel {max_parallel}: use 1 or more")

@@ -11,9 +11,9 @@ from typing import Any, Optional
 import typer
 from typer.core import TyperGroup
 
-from . import __version__
-from . import options as opts
-from .signals import StopOnSignal
+from schedcli import __version__
+from schedcli.cli import options as opts
+from schedcli.cli.signals import StopOnSignal
 
 
 def _lazy_module(name: str):
@@ -32,8 +32,8 @@ def _lazy_module(name: str):
 
 
 render = _lazy_module(f"{__package__}.render")
-from .errors import InvalidValue, SchedError, UsageError, error_line
-from .models import STATUSES, JobSpec
+from schedcli.errors import InvalidValue, SchedError, UsageError, error_line
+from schedcli.model import STATUSES, JobSpec
 
 
 class _Group(TyperGroup):
@@ -107,13 +107,13 @@ class State:
 
     @property
     def db_path(self) -> Path:
-        from .paths import resolve_db_path
+        from schedcli.paths import resolve_db_path
 
         return resolve_db_path(str(self.db_option) if self.db_option else None)
 
     def store(self):  # -> Store
         if self._store is None:
-            from .db import Store
+            from schedcli.store import Store
 
             self._store = Store(self.db_path)
         return self._store
@@ -122,7 +122,7 @@ class State:
         """The database for a command that only reads: a missing file reads as empty
         and is not created."""
         if self._store is None:
-            from .db import Store
+            from schedcli.store import Store
 
             path = self.db_path
             self._store = Store(path) if path.exists() or path.is_symlink() else Store.empty(path)
@@ -130,7 +130,7 @@ class State:
 
     def config(self):  # -> Config
         if self._config is None:
-            from . import config
+            from schedcli import config
 
             self._config = config.load()
         return self._config
@@ -146,7 +146,7 @@ def _state(ctx: typer.Context) -> State:
 
 
 def _now():
-    from .clock import SystemClock
+    from schedcli.clock import SystemClock
 
     return SystemClock().now()
 
@@ -175,8 +175,8 @@ def main_callback(
 def _duration(value: Optional[str], option: str) -> Optional[int]:
     if value is None:
         return None
-    from .errors import InvalidDuration
-    from .schedule import parse_duration
+    from schedcli.errors import InvalidDuration
+    from schedcli.schedule import parse_duration
 
     try:
         return parse_duration(value)
@@ -195,8 +195,8 @@ def _spec(
     cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description, retries,
     retry_delay, collector, params, command,
 ) -> JobSpec:
-    from .jobs import parse_env, parse_params
-    from .times import zone
+    from schedcli.services.jobs import parse_env, parse_params
+    from schedcli.schedule.times import zone
 
     kind, expr = _schedule_choice(cron, every, at)
     if tz is not None:
@@ -280,7 +280,7 @@ def add(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Add a job: a command or a collector, on a cron expression, an interval or once."""
-    from .jobs import add_job
+    from schedcli.services.jobs import add_job
 
     spec = _spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
                  retries, retry_delay, collector, param, command)
@@ -325,7 +325,7 @@ def edit(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Change a job; options not given keep their value (--env and --param replace the whole set)."""
-    from .jobs import check_name, edit_job
+    from schedcli.services.jobs import check_name, edit_job
 
     check_name(name)
     spec = _spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
@@ -366,7 +366,7 @@ def list_jobs(
 @app.command()
 def show(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), json_out: bool = JSON_OPT) -> None:
     """Show one job in full, with its recent runs."""
-    from .jobs import check_name
+    from schedcli.services.jobs import check_name
 
     check_name(name)
     store = _state(ctx).reader()
@@ -383,7 +383,7 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), j
 @app.command()
 def rm(ctx: typer.Context, name: str = typer.Argument(..., help="The job to remove."), json_out: bool = JSON_OPT) -> None:
     """Remove a job and its history."""
-    from .jobs import check_name, remove_job
+    from schedcli.services.jobs import check_name, remove_job
 
     check_name(name)
     removed = remove_job(_state(ctx).store(), name)
@@ -394,7 +394,7 @@ def rm(ctx: typer.Context, name: str = typer.Argument(..., help="The job to remo
 
 
 def _set_enabled(ctx: typer.Context, name: str, enabled: Optional[bool], json_out: bool) -> None:
-    from .jobs import check_name, set_enabled
+    from schedcli.services.jobs import check_name, set_enabled
 
     check_name(name)
     job = set_enabled(_state(ctx).store(), name, enabled, _now())
@@ -428,7 +428,7 @@ def toggle(ctx: typer.Context, name: str = typer.Argument(..., help="The job."),
 
 
 def _engine(ctx: typer.Context, max_parallel: Optional[int] = None):
-    from .engine import configured_engine
+    from schedcli.engine import configured_engine
 
     state = _state(ctx)
     return configured_engine(state.store(), state.config(), max_parallel)
@@ -445,7 +445,7 @@ def run(
 
     Exits 0 when the run ends success or warning, 1 otherwise.
     """
-    from .jobs import check_name
+    from schedcli.services.jobs import check_name
 
     check_name(name)
     engine = _engine(ctx)
@@ -467,7 +467,7 @@ def run(
 def _parse_now(value: Optional[str]) -> Optional[datetime]:
     if value is None:
         return None
-    from .times import local_zone_name, parse_when
+    from schedcli.schedule.times import local_zone_name, parse_when
 
     return parse_when(value, local_zone_name())
 
@@ -494,7 +494,7 @@ def run_due(
         else:
             render.planned_table(result.planned)
         return
-    from .quick import report_tick
+    from schedcli.cli.cron_fastpath import report_tick
 
     raise typer.Exit(report_tick(result, json_out, signals.exit_code()))
 
@@ -541,7 +541,7 @@ def history(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Show recorded runs, newest first."""
-    from .jobs import check_name
+    from schedcli.services.jobs import check_name
 
     if limit < 1:
         raise InvalidValue(f"invalid --limit {limit}: use 1 or more")
@@ -602,9 +602,9 @@ def next_runs(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Show upcoming runs of jobs, or of an expression given with --cron / --every."""
-    from . import schedule as sched
-    from .jobs import check_name, job_schedule
-    from .times import local_zone_name, zone
+    from schedcli import schedule as sched
+    from schedcli.services.jobs import check_name, job_schedule
+    from schedcli.schedule.times import local_zone_name, zone
 
     if count < 1 or count > 10000:
         raise InvalidValue(f"invalid --count {count}: use 1 to 10000")
@@ -645,7 +645,7 @@ def next_runs(
             items.extend((job.name, t) for t in _take(schedule, first, count))
         items.sort(key=lambda item: (item[1], item[0] or ""))
     if json_out:
-        from .times import iso
+        from schedcli.schedule.times import iso
 
         render.print_json([{"job": j, "at": iso(t)} for j, t in items])
     else:
@@ -653,7 +653,7 @@ def next_runs(
 
 
 def _take(schedule, start: datetime, count: int) -> list[datetime]:
-    from .engine import upcoming
+    from schedcli.engine import upcoming
 
     return upcoming(schedule, start, count)
 
@@ -673,8 +673,8 @@ def prune(
     A run is deleted when it is older than --older-than or not among its job's newest --keep.
     Runs still running are never deleted.
     """
-    from .jobs import check_name
-    from .retention import Retention
+    from schedcli.services.jobs import check_name
+    from schedcli.engine.retention import Retention
 
     if keep is not None and keep < 0:
         raise InvalidValue(f"invalid --keep {keep}: use 0 or more")
@@ -709,7 +709,7 @@ def prune(
 @app.command()
 def collectors(json_out: bool = JSON_OPT) -> None:
     """List collectors registered in the schedcli.collectors entry-point group."""
-    from .collectors import registered
+    from schedcli.collectors import registered
 
     found = registered()
     if json_out:
@@ -729,7 +729,7 @@ app.add_typer(config_app, name="config")
 @config_app.command("path")
 def config_path_cmd(json_out: bool = JSON_OPT) -> None:
     """Print where the configuration file is read from."""
-    from .config import config_path
+    from schedcli.config import config_path
 
     path = config_path()
     if json_out:
@@ -744,7 +744,7 @@ def config_show(
     example: bool = typer.Option(False, "--example", help="Print a commented example file instead."),
 ) -> None:
     """Show the configuration in effect (defaults for keys the file does not set)."""
-    from . import config
+    from schedcli import config
 
     if example:
         typer.echo(config.example(), nl=False)
@@ -768,7 +768,7 @@ def main() -> None:
 
 
 # Command groups kept in their own modules; each has register(app).
-_EXTENSIONS: tuple[str, ...] = ("cmd_system", "cmd_transfer")
+_EXTENSIONS: tuple[str, ...] = ("system", "transfer")
 
 
 def _register_extensions() -> None:

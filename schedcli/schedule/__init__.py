@@ -47,7 +47,7 @@ from functools import lru_cache
 from typing import Iterator, NamedTuple, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import InvalidDuration, InvalidSchedule, InvalidZone
+from schedcli.errors import InvalidDuration, InvalidSchedule, InvalidZone
 
 __all__ = [
     "MAX_DURATION",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .db import Store
+from schedcli.store import Store
 
 STATE_KEY = "retention"
 
@@ -32,7 +32,7 @@ class Retention:
         return {"older_than_s": self.older_than, "keep": self.keep}
 
     def describe(self) -> str:
-        from .schedule import format_duration
+        from schedcli.schedule import format_duration
 
         parts = []
         if self.older_than is not None:

@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .errors import DatabaseBusy, DatabaseError, JobExists, JobNotFound, UnsafeDatabase
+from schedcli.errors import DatabaseBusy, DatabaseError, JobExists, JobNotFound, UnsafeDatabase
 
 if TYPE_CHECKING:
-    from .models import Job, Run
+    from schedcli.model import Job, Run
 
 SCHEMA_VERSION = 2  # number of migrations in schedcli.migrations
 DEFAULT_BUSY_TIMEOUT = 10.0
@@ -214,7 +214,7 @@ class Store:
             c.execute("PRAGMA journal_mode = WAL")
         from sqlite_utils import Database
 
-        from .migrations import migrations
+        from schedcli.store.migrations import migrations
 
         with self.write():
             version = c.execute("PRAGMA user_version").fetchone()[0]
@@ -554,7 +554,7 @@ class Store:
         return row[0] if row else None
 
     # -- status, health and stats ----------------------------------------------
-    # Read-only queries for ``status``, ``health`` and ``stats`` (schedcli.health).
+    # Read-only queries for ``status``, ``health`` and ``stats`` (schedcli.services.status).
     # A "real" run is one that ran to an end: not running, missed or skipped.
 
     def open_runners(self, kind: str | None = None, limit: int = 100) -> list[sqlite3.Row]:
@@ -678,13 +678,13 @@ _WITH_LAST_RUN = (
 
 
 def _job(row: Any) -> "Job":
-    from .models import Job
+    from schedcli.model import Job
 
     return Job.from_row(row)
 
 
 def _run(row: Any) -> "Run":
-    from .models import Run
+    from schedcli.model import Run
 
     return Run.from_row(row)
 
