@@ -41,6 +41,10 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.delenv("SCHEDCLI_DB", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # Nothing of the host's terminal or locale reaches the output under test.
+    for name in ("COLUMNS", "LINES", "FORCE_COLOR", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
 
 
 @pytest.fixture

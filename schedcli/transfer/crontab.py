@@ -42,16 +42,6 @@ def _current_user() -> str:
         return str(os.geteuid())
 
 
-def _is_user(name: str) -> bool:
-    import pwd
-
-    try:
-        pwd.getpwnam(name)
-    except (KeyError, UnicodeEncodeError):
-        return False
-    return True
-
-
 def _unquote_env(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         return value[1:-1]
@@ -132,10 +122,13 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
     tz: Optional[str] = None
     cwd: Optional[str] = None
     pending_name: Optional[str] = None
-    raw: list[tuple[int, Optional[str], str, str]] = []  # (line, explicit name, expr, command)
+    raw: list[tuple[int, Optional[str], str, str, str]] = []  # (line, explicit name, expr, command, text)
     specs: list[dict[str, Any]] = []
     skipped: list[SkippedLine] = []
     notes: list[str] = []
+    # A user crontab whose first command word is a user name (this user, or root) is
+    # almost certainly a system crontab: its user names must never run as commands.
+    system_like: Optional[tuple[int, str]] = None
 
     for number, original in enumerate(text.splitlines(), 1):
         line = original.strip()
@@ -199,9 +192,9 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
                 )
             expr = " ".join(m5.group(i) for i in range(1, 6))
             rest = m5.group(6) or ""
+        words = rest.split(None, 1)  # cron separates fields by any run of blanks
+        first, after = (words + ["", ""])[:2]
         if system:
-            first, _, after = rest.partition(" ")
-            after = after.lstrip()
             if not first or not after:
                 raise TransferError(
                     f"line {number}: expected a user field and a command after the schedule "
@@ -211,15 +204,8 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
                 skipped.append(SkippedLine(number, original, f"runs as user {first!r}; schedcli runs jobs as {me!r}"))
                 continue
             rest = after
-        else:
-            first, _, after = rest.partition(" ")
-            after = after.strip()
-            if after and _is_user(first) and not _which(first):
-                skipped.append(SkippedLine(
-                    number, original,
-                    f"looks like a system crontab line with user field {first!r}: import it with --system",
-                ))
-                continue
+        elif after and first in (me, "root") and system_like is None:
+            system_like = (number, first)
         if not rest.strip():
             raise TransferError(f"line {number}: the command is empty; nothing was imported")
         command = _cron_command(rest)
@@ -230,13 +216,23 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
                 "write \\% for a literal %",
             ))
             continue
-        raw.append((number, name, expr, command))
+        raw.append((number, name, expr, command, original))
         specs.append({"shell": shell, "env": dict(env), "tz": tz, "cwd": cwd})
 
-    explicit = {name for _, name, _, _ in raw if name}
+    if system_like is not None:
+        line_number, word = system_like
+        reason = (
+            f"looks like a system crontab (user field {word!r} on line {line_number}): "
+            "import it with --system"
+        )
+        skipped.extend(SkippedLine(number, original, reason) for number, *_, original in raw)
+        skipped.sort(key=lambda s: s.line)
+        raw, specs = [], []
+
+    explicit = {name for _, name, _, _, _ in raw if name}
     used: set[str] = set(explicit)
     entries: list[Entry] = []
-    for index, ((number, name, expr, command), ctx) in enumerate(zip(raw, specs), 1):
+    for index, ((number, name, expr, command, _), ctx) in enumerate(zip(raw, specs), 1):
         if name is None:
             base = derive_name(command)
             name, n = base, 2
@@ -258,12 +254,6 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
         )
         entries.append(Entry(index, name, spec, number))
     return Parsed(entries, skipped, notes)
-
-
-def _which(word: str) -> bool:
-    import shutil
-
-    return "/" in word or shutil.which(word) is not None
 
 
 # ---------------------------------------------------------------------------
