@@ -122,6 +122,21 @@ class Run:
         return self.status in FINISHED_OK
 
 
+@dataclass(frozen=True)
+class LiveRun:
+    """A run still marked ``running``, with what is needed to judge whether it really is:
+    its runner (pid and identity) and its process group leader (pid and identity)."""
+
+    id: int
+    job_id: int
+    job: str
+    pid: int | None
+    pid_identity: str | None
+    runner_pid: int | None
+    runner_identity: str | None
+    started_at: float | None
+
+
 @dataclass
 class JobSpec:
     """What the user asked for in ``add`` (all fields) or ``edit`` (only those set)."""

@@ -35,7 +35,7 @@ from schedcli.clock import SystemClock
 from schedcli.store import Store
 from schedcli.errors import DatabaseBusy, Overlap
 from schedcli.services.jobs import job_schedule
-from schedcli.model import CONTEXT_ENV, WARNING_EXIT_CODE, Job, Occurrence, Run
+from schedcli.model import CONTEXT_ENV, WARNING_EXIT_CODE, Job, LiveRun, Occurrence, Run
 from schedcli.engine.retention import Retention
 
 if TYPE_CHECKING:
@@ -186,36 +186,36 @@ class Engine:
             return True
         return process.owner_alive(pid, identity)
 
-    def _recover(self, now: float) -> tuple[list[tuple[int, str | None]], dict[int, list[sqlite3.Row]]]:
+    def _recover(self, now: float) -> tuple[list[tuple[int, str | None]], dict[int, list[LiveRun]]]:
         """Mark runs whose runner died as interrupted.
 
         Returns the orphaned process groups to kill and the live running runs by job.
         """
         orphans = []
-        alive: dict[int, list[sqlite3.Row]] = {}
+        alive: dict[int, list[LiveRun]] = {}
         for row in self.store.running_runs():
-            if self._owner_alive(row["runner_pid"], row["runner_identity"]):
-                alive.setdefault(row["job_id"], []).append(row)
+            if self._owner_alive(row.runner_pid, row.runner_identity):
+                alive.setdefault(row.job_id, []).append(row)
                 continue
-            reason = f"runner (pid {row['runner_pid']}) died while the job ran; not run again"
+            reason = f"runner (pid {row.runner_pid}) died while the job ran; not run again"
             self.store.update_run(
-                row["id"],
+                row.id,
                 {
                     "status": "interrupted",
                     "reason": reason,
                     "finished_at": now,
-                    "duration_s": (now - row["started_at"]) if row["started_at"] else None,
+                    "duration_s": (now - row.started_at) if row.started_at else None,
                 },
             )
-            if row["pid"] is not None:
-                orphans.append((row["pid"], row["pid_identity"]))
+            if row.pid is not None:
+                orphans.append((row.pid, row.pid_identity))
         return orphans, alive
 
-    def _alive_running(self, job_id: int) -> list[sqlite3.Row]:
+    def _alive_running(self, job_id: int) -> list[LiveRun]:
         return [
             r
             for r in self.store.running_runs(job_id)
-            if self._owner_alive(r["runner_pid"], r["runner_identity"])
+            if self._owner_alive(r.runner_pid, r.runner_identity)
         ]
 
     def _run_row(self, job: Job, trigger: str, scheduled_for: int, status: str, **extra: object) -> dict:
@@ -271,7 +271,7 @@ class Engine:
                     busy = alive.get(job.id, [])
                     for occurrence in decision.run:
                         if busy and job.overlap == "skip":
-                            ids = ", ".join(f"#{r['id']}" for r in busy)
+                            ids = ", ".join(f"#{r.id}" for r in busy)
                             run_id = self._insert_unique(
                                 self._run_row(
                                     job,
@@ -291,8 +291,8 @@ class Engine:
                             continue
                         if busy and job.overlap == "replace":
                             for r in busy:
-                                replace.append((r["id"], r["pid"], r["pid_identity"], f"replaced by run #{run_id}"))
-                                self._mark_replaced(r["id"], run_id, now_f)
+                                replace.append((r.id, r.pid, r.pid_identity, f"replaced by run #{run_id}"))
+                                self._mark_replaced(r.id, run_id, now_f)
                             busy = []
                         runs.append((run_id, occurrence))
                         created.append(run_id)
@@ -722,7 +722,7 @@ class Engine:
             busy = self._alive_running(job.id)
             if busy and not force and job.overlap != "allow":
                 if job.overlap == "skip":
-                    ids = ", ".join(f"#{r['id']}" for r in busy)
+                    ids = ", ".join(f"#{r.id}" for r in busy)
                     raise Overlap(
                         f"job {name!r} is already running (run {ids}); use --force to run it anyway"
                     )
@@ -731,8 +731,8 @@ class Engine:
             )
             if busy and job.overlap == "replace" and not force:
                 for r in busy:
-                    replace.append((r["id"], r["pid"], r["pid_identity"], f"replaced by run #{run_id}"))
-                    self._mark_replaced(r["id"], run_id, now.timestamp())
+                    replace.append((r.id, r.pid, r.pid_identity, f"replaced by run #{run_id}"))
+                    self._mark_replaced(r.id, run_id, now.timestamp())
         for rid, pid, identity, reason in replace:
             self._terminate_run(rid, pid, identity, reason)
         result: list[int] = []

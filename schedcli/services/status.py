@@ -111,8 +111,8 @@ def collect_status(
                                   now_s - r["heartbeat_at"]))
         else:
             stale += 1
-    running = sorted({names.get(r["job_id"], r["job"]) for r in running_rows
-                      if process.owner_alive(r["runner_pid"], r["runner_identity"])})
+    running = sorted({names.get(r.job_id, r.job) for r in running_rows
+                      if process.owner_alive(r.runner_pid, r.runner_identity)})
     return Status(
         db=str(store.path),
         now=now_s,

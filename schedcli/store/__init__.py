@@ -412,15 +412,19 @@ class Store:
             return None
         return bytes(row[0]), bool(row[1]), int(row[2])
 
-    def running_runs(self, job_id: int | None = None) -> list[sqlite3.Row]:
-        """Rows still marked running, with the identities needed to judge them."""
+    def running_runs(self, job_id: int | None = None) -> list["LiveRun"]:
+        """Runs still marked running, with the identities needed to judge them."""
+        from schedcli.model import LiveRun
+
         sql = (
             "SELECT id, job_id, job, pid, pid_identity, runner_pid, runner_identity, started_at "
             "FROM runs WHERE status = 'running'"
         )
         if job_id is not None:
-            return self._q(sql + " AND job_id = ? ORDER BY id", (job_id,)).fetchall()
-        return self._q(sql + " ORDER BY id").fetchall()
+            rows = self._q(sql + " AND job_id = ? ORDER BY id", (job_id,)).fetchall()
+        else:
+            rows = self._q(sql + " ORDER BY id").fetchall()
+        return [LiveRun(**dict(zip(row.keys(), row))) for row in rows]
 
     def history(
         self,
