@@ -106,7 +106,7 @@ def load(path: Path | None = None) -> Config:
     if unknown:
         raise fail(sorted(unknown)[0], f"unknown key (known: {', '.join(sorted(_TOP))})")
     from schedcli.schedule import parse_duration
-    from schedcli.schedule.times import zone
+    from schedcli.schedule import zone
 
     def duration(key: str, value: Any) -> int:
         if not isinstance(value, str):

@@ -12,7 +12,7 @@ from schedcli.schedule import describe
 @lru_cache(maxsize=4096)
 def _describe(kind: str, expr: str) -> str:
     return describe(kind, expr)
-from schedcli.schedule.times import iso
+from schedcli.schedule import iso
 
 
 def job_dict(job: Job) -> dict[str, Any]:

@@ -196,7 +196,7 @@ def _spec(
     retry_delay, collector, params, command,
 ) -> JobSpec:
     from schedcli.services.jobs import parse_env, parse_params
-    from schedcli.schedule.times import zone
+    from schedcli.schedule import zone
 
     kind, expr = _schedule_choice(cron, every, at)
     if tz is not None:
@@ -467,7 +467,7 @@ def run(
 def _parse_now(value: Optional[str]) -> Optional[datetime]:
     if value is None:
         return None
-    from schedcli.schedule.times import local_zone_name, parse_when
+    from schedcli.schedule import local_zone_name, parse_when
 
     return parse_when(value, local_zone_name())
 
@@ -604,7 +604,7 @@ def next_runs(
     """Show upcoming runs of jobs, or of an expression given with --cron / --every."""
     from schedcli import schedule as sched
     from schedcli.services.jobs import check_name, job_schedule
-    from schedcli.schedule.times import local_zone_name, zone
+    from schedcli.schedule import local_zone_name, zone
 
     if count < 1 or count > 10000:
         raise InvalidValue(f"invalid --count {count}: use 1 to 10000")
@@ -645,7 +645,7 @@ def next_runs(
             items.extend((job.name, t) for t in _take(schedule, first, count))
         items.sort(key=lambda item: (item[1], item[0] or ""))
     if json_out:
-        from schedcli.schedule.times import iso
+        from schedcli.schedule import iso
 
         render.print_json([{"job": j, "at": iso(t)} for j, t in items])
     else:

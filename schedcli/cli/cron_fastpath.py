@@ -77,7 +77,7 @@ def try_run_due(argv: list[str]) -> int | None:
         if values["now"] is None:
             now = clock.now()
             if not store.has_due(int(now.timestamp())) and not store.has_running():
-                from schedcli.schedule.times import iso
+                from schedcli.schedule import iso
 
                 with store.write():
                     store.set_state("last_tick", iso(now, millis=True) or "")
@@ -100,7 +100,7 @@ def _tick(store, values: dict[str, object]) -> int:
 
     when = None
     if values["now"] is not None:
-        from schedcli.schedule.times import local_zone_name, parse_when
+        from schedcli.schedule import local_zone_name, parse_when
 
         when = parse_when(str(values["now"]), local_zone_name())
     engine = configured_engine(store, config.load(), values["max_parallel"])  # type: ignore[arg-type]

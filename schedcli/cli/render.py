@@ -20,7 +20,7 @@ from rich.text import Text
 from schedcli.model import Job, Occurrence, Run
 from schedcli.schedule import describe, format_duration
 from schedcli.serialize import job_dict, run_dict, run_summary  # noqa: F401  (re-exported for the commands)
-from schedcli.schedule.times import iso, local_text
+from schedcli.schedule import iso, local_text
 
 STATUS_STYLE = {
     "success": "green",

@@ -121,7 +121,7 @@ def status(
     if st.stale_runners:
         watch += f" ({st.stale_runners} stopped without saying so)"
     cron = {True: "installed", False: "not installed", None: "unknown (no crontab program)"}[st.cron_installed]
-    from schedcli.schedule.times import local_text
+    from schedcli.schedule import local_text
 
     tick = "never" if st.last_tick_at is None else f"{local_text(st.last_tick_at)} ({_ago(st.last_tick_age_s)})"
     jobs = f"{st.jobs} ({st.enabled} enabled, {len(st.running)} running, {len(st.failing)} failing, {len(st.overdue)} overdue)"
@@ -234,7 +234,7 @@ def stats(
     """Runs, success rate, p50/p95 duration, last failure and recent outcomes per job."""
     from schedcli.services.status import compute_stats, stats_dict
     from schedcli.services.jobs import check_name
-    from schedcli.schedule.times import local_text
+    from schedcli.schedule import local_text
 
     window = _duration(since, "--since") if since is not None else None
     store = _state(ctx).store()

@@ -41,7 +41,7 @@ from schedcli.engine.retention import Retention
 if TYPE_CHECKING:
     from schedcli.config import Config
     from schedcli.services.notify import Notifier
-from schedcli.schedule.times import iso
+from schedcli.schedule import iso
 
 GATE_LEAD = 1.0  # s before a due time when watch starts the due jobs' processes, held
 GATE_MIN_LEAD = 0.05  # s: closer to the due time than this, nothing more is prepared

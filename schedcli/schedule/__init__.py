@@ -48,6 +48,7 @@ from typing import Iterator, NamedTuple, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from schedcli.errors import InvalidDuration, InvalidSchedule, InvalidZone
+from schedcli.schedule.times import from_epoch, iso, local_text, local_zone_name, parse_when, zone  # noqa: F401
 
 __all__ = [
     "MAX_DURATION",

@@ -11,7 +11,7 @@ from schedcli import schedule as sched
 from schedcli.store import Store
 from schedcli.errors import InvalidSchedule, InvalidValue, UsageError
 from schedcli.model import CATCH_UP_POLICIES, OVERLAP_POLICIES, Job, JobSpec
-from schedcli.schedule.times import local_zone_name, parse_when, zone
+from schedcli.schedule import local_zone_name, parse_when, zone
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -230,6 +230,6 @@ def job_schedule(job: Job) -> sched.Schedule:
 @lru_cache(maxsize=8192)
 def _schedule(kind: str, expr: str, tz: str, anchor: int) -> sched.Schedule:
     """Schedules are immutable: build each distinct one once per process."""
-    from schedcli.schedule.times import from_epoch
+    from schedcli.schedule import from_epoch
 
     return sched.make_schedule(kind, expr, tz, from_epoch(anchor))

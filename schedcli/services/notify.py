@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from schedcli import process
 from schedcli.config import Hooks
 from schedcli.model import Job, Run
-from schedcli.schedule.times import iso
+from schedcli.schedule import iso
 
 FAILING = ("error", "timeout", "interrupted")
 OUTPUT_TAIL = 4096

@@ -17,7 +17,7 @@ from schedcli import process
 from schedcli.store import Store
 from schedcli.model import Job
 from schedcli.schedule import format_duration
-from schedcli.schedule.times import iso
+from schedcli.schedule import iso
 
 DEFAULT_MAX_TICK_AGE = 180  # s: cron ticks every 60 s, watch beats every 30 s
 DEFAULT_OVERDUE_AFTER = 120  # s

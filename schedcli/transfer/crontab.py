@@ -114,7 +114,7 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
     ``system``: lines carry a user field after the schedule (/etc/crontab, /etc/cron.d).
     """
     from schedcli.services.jobs import NAME_RE
-    from schedcli.schedule.times import zone
+    from schedcli.schedule import zone
 
     me = user or _current_user()
     shell = "/bin/sh"

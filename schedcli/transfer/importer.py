@@ -49,7 +49,7 @@ _COLLECTOR_PLACEHOLDER = "schedcli.collectors:check_ref"
 def _build(entry: Entry, now: datetime, checked_refs: set[str], notes: list[str]) -> dict[str, Any]:
     from schedcli.collectors import check_ref
     from schedcli.services.jobs import build_job
-    from schedcli.schedule.times import local_zone_name, parse_when
+    from schedcli.schedule import local_zone_name, parse_when
 
     spec = build_spec = entry.spec
     build_now, finished = now, False
@@ -106,7 +106,7 @@ def import_parsed(
     if parsed.skipped and not skip_untranslatable:
         raise TransferError(_skipped_message(parsed.skipped))
     result = ImportResult(skipped_lines=list(parsed.skipped), notes=list(parsed.notes), dry_run=dry_run)
-    from schedcli.schedule.times import local_zone_name
+    from schedcli.schedule import local_zone_name
 
     default_zone = local_zone_name()  # what build_job would look up for every entry without one
     total = len(parsed.entries)
