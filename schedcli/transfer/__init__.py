@@ -10,11 +10,11 @@ Formats:
 - ``k8s``: Kubernetes ``batch/v1`` CronJob manifests (export only).
 - ``systemd``: ``.service`` + ``.timer`` pairs (export only).
 
-Imports are all or nothing: every entry is validated with :func:`schedcli.jobs.build_job`
+Imports are all or nothing: every entry is validated with :func:`schedcli.services.jobs.build_job`
 (one ``now`` for all) before one write transaction inserts, updates and removes jobs.
 This package never prints; the command line (``schedcli.cli.transfer``) renders results.
 
-Modules: ``model`` (entries, results, the error, format names), ``fileio`` (reading,
+Modules: ``records`` (entries, results, the error, format names), ``fileio`` (reading,
 format guessing, private writes), ``document`` (TOML/JSON), ``crontab`` (crontab in and
 out), ``importer`` (validate and write in one transaction), ``cronconv`` (schedule
 conversions), ``k8s``, ``systemd`` and ``export`` (the exporter for a format name).
@@ -29,7 +29,7 @@ from schedcli.transfer.export import export_jobs
 from schedcli.transfer.fileio import guess_export_format, guess_import_format, read_text, write_private, write_unit_dir
 from schedcli.transfer.importer import Progress, import_parsed, import_text, parse
 from schedcli.transfer.k8s import export_k8s, k8s_name, yaml_quote
-from schedcli.transfer.model import (
+from schedcli.transfer.records import (
     DEFAULT_IMAGE,
     EXPORT_FORMATS,
     IMPORT_FORMATS,

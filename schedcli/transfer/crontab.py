@@ -12,7 +12,7 @@ from schedcli import schedule as sched
 from schedcli.errors import SchedError
 from schedcli.model import Job, JobSpec
 from schedcli.transfer.cronconv import every_to_cron
-from schedcli.transfer.model import Entry, ExportResult, Parsed, SkippedLine, TransferError
+from schedcli.transfer.records import Entry, ExportResult, Parsed, SkippedLine, TransferError
 
 
 #: A crontab has no overlap protection and never catches up: imported entries keep

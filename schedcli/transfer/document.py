@@ -12,7 +12,7 @@ from typing import Any, Iterable, Optional
 from schedcli import schedule as sched
 from schedcli.errors import SchedError
 from schedcli.model import Job, JobSpec
-from schedcli.transfer.model import Entry, Parsed, TransferError, extra_fields
+from schedcli.transfer.records import Entry, Parsed, TransferError, extra_fields
 
 DOCUMENT_VERSION = 1
 

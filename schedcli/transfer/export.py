@@ -6,7 +6,7 @@ from schedcli.model import Job
 from schedcli.transfer.crontab import export_crontab
 from schedcli.transfer.document import dump_json, dump_toml
 from schedcli.transfer.k8s import export_k8s
-from schedcli.transfer.model import DEFAULT_IMAGE, EXPORT_FORMATS, ExportResult, TransferError
+from schedcli.transfer.records import DEFAULT_IMAGE, EXPORT_FORMATS, ExportResult, TransferError
 from schedcli.transfer.systemd import export_systemd
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from schedcli.files import write_atomic
-from schedcli.transfer.model import TransferError
+from schedcli.transfer.records import TransferError
 
 
 def guess_import_format(path: str) -> str:

@@ -11,7 +11,7 @@ from schedcli.errors import SchedError
 from schedcli.model import Job
 from schedcli.transfer.crontab import parse_crontab
 from schedcli.transfer.document import parse_document
-from schedcli.transfer.model import IMPORT_FORMATS, Entry, ImportResult, Parsed, SkippedLine, TransferError, extra_fields
+from schedcli.transfer.records import IMPORT_FORMATS, Entry, ImportResult, Parsed, SkippedLine, TransferError, extra_fields
 
 
 #: Column defaults of the jobs table (migrations.m001_initial): what an entry that

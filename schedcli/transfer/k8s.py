@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from schedcli import schedule as sched
 from schedcli.model import Job
 from schedcli.transfer.cronconv import day_rule_differs, every_to_cron, k8s_schedule
-from schedcli.transfer.model import DEFAULT_IMAGE, ExportResult
+from schedcli.transfer.records import DEFAULT_IMAGE, ExportResult
 
 
 def yaml_quote(text: str) -> str:

@@ -9,7 +9,7 @@ from typing import Iterable
 from schedcli import schedule as sched
 from schedcli.model import Job
 from schedcli.transfer.cronconv import cron_to_oncalendar
-from schedcli.transfer.model import ExportResult
+from schedcli.transfer.records import ExportResult
 
 
 def _systemd_escape(text: str, *, dollars: bool) -> str:
