@@ -406,6 +406,21 @@ def test_crontab_export_and_back(cli, tmp_path):
     assert jobs["tick"]["command"] == ["export X='a b'; echo 50% done"]
 
 
+def test_crontab_export_never_adds_a_line_from_a_value(cli, tmp_path):
+    """A line break in an env value or a working directory cannot become a crontab entry."""
+    evil_env = "Y=a\n* * * * * touch /tmp/x"
+    (tmp_path / "d\n* * * * * touch").mkdir()
+    assert cli("add", "envjob", "--every", "5m", "--env", evil_env, "--", "true").exit_code == 0
+    assert cli("add", "cwdjob", "--every", "5m", "--cwd", str(tmp_path / "d\n* * * * * touch"), "--", "true").exit_code == 0
+    assert cli("add", "fine", "--every", "5m", "--", "true").exit_code == 0
+    r = cli("export", "--format", "crontab")
+    assert r.exit_code == 0, r.stderr
+    entries = [line for line in r.stdout.splitlines() if line and not line.startswith("#") and "=" not in line.split()[0]]
+    assert entries == ["*/5 * * * * true"]
+    assert "envjob: an environment value contains a line break" in r.stderr
+    assert "cwdjob: its working directory contains a line break" in r.stderr
+
+
 # -- Kubernetes ------------------------------------------------------------------------------
 
 

@@ -261,6 +261,11 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
 # ---------------------------------------------------------------------------
 
 
+def _breaks_line(text: str) -> bool:
+    """Would ``text`` end a crontab line (or be cut at a NUL) if written into one?"""
+    return "\n" in text or "\r" in text or "\0" in text
+
+
 def _shell_command(job: Job) -> str:
     command = job.command or []
     return command[0] if len(command) == 1 else shlex.join(command)
@@ -288,8 +293,12 @@ def export_crontab(jobs: Iterable[Job]) -> ExportResult:
         else:
             expr = job.expr
         script = _shell_command(job) if job.command else ""
-        if not reason and ("\n" in script or "\r" in script):
+        if not reason and _breaks_line(script):
             reason = "its command spans several lines"
+        if not reason and _breaks_line(job.cwd or ""):
+            reason = "its working directory contains a line break"
+        if not reason and any(_breaks_line(k) or _breaks_line(v) for k, v in job.env.items()):
+            reason = "an environment value contains a line break"
         if reason:
             result.skipped.append(job.name)
             result.warnings.append(f"{job.name}: {reason}")
