@@ -27,12 +27,10 @@ ranges. The parser here gives precise error messages, and the whole module is
 checked against cronsim, an independent implementation of Debian cron, by a
 differential property test.
 
-Matching is done on naive wall-clock datetimes.  Time is cut into UTC
-*segments* of constant UTC offset (real transitions, plus every 1 January
-00:00 UTC as a harmless pseudo-boundary), so a segment maps naive wall time to
-UTC by subtracting one offset; DST rules only matter at segment starts.  That
-keeps next/previous/count operations fast (a year of an every-minute cron is
-counted day by day, not minute by minute).  cron_descriptor (for ``describe``)
+Matching is done on naive wall-clock datetimes; :mod:`schedcli.schedule.zones`
+maps them to UTC segment by segment (gaps and folds).  That keeps
+next/previous/count operations fast (a year of an every-minute cron is counted
+day by day, not minute by minute).  cron_descriptor (for ``describe``)
 is imported only when a description is asked for.
 """
 
@@ -42,13 +40,16 @@ import calendar
 import math
 import re
 from bisect import bisect_left, bisect_right
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Iterator, NamedTuple, Union
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Iterator, Union
 
-from schedcli.errors import InvalidDuration, InvalidSchedule, InvalidZone
-from schedcli.schedule.times import from_epoch, iso, local_text, local_zone_name, parse_when, zone  # noqa: F401
+from schedcli.errors import InvalidDuration, InvalidSchedule
+from schedcli.schedule.times import from_epoch, iso, local_text, parse_when  # noqa: F401
+from schedcli.schedule.zones import UTC, local_zone_name, zone  # noqa: F401
+from schedcli.schedule.zones import aware_utc as _aware
+from schedcli.schedule.zones import count_fires, next_fire, prev_fire, zone_segments
+from schedcli.schedule.zones import naive_utc as _utc_naive
 
 __all__ = [
     "MAX_DURATION",
@@ -65,7 +66,6 @@ __all__ = [
     "validate_cron",
 ]
 
-UTC = timezone.utc
 _US = timedelta(microseconds=1)
 _SECOND = timedelta(seconds=1)
 _MINUTE = timedelta(minutes=1)
@@ -536,128 +536,8 @@ def validate_cron(expr: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Time zones: UTC segments of constant offset
-# ---------------------------------------------------------------------------
-
-#: Probe spacing when looking for offset changes.  No two transitions since
-#: 1900 in tzdata are closer than about 4 days, so 12 hours cannot miss one.
-_PROBE = timedelta(hours=12)
-_MIN_YEAR, _MAX_YEAR = 2, 9998
-
-
-class _OutOfRange(Exception):
-    """Internal: the computation left the supported years (2..9998)."""
-
-
-class _Segment(NamedTuple):
-    year: int
-    index: int
-    start: datetime  # naive UTC, inclusive
-    end: datetime  # naive UTC, exclusive
-    offset: timedelta  # UTC offset inside the segment
-    prev_offset: timedelta  # UTC offset just before start
-
-
-class _Zone:
-    def __init__(self, key: str, tz: ZoneInfo) -> None:
-        self.key = key
-        self.tz = tz
-        self._years: dict[int, tuple[list[datetime], list[timedelta], timedelta]] = {}
-
-    def offset(self, u: datetime) -> timedelta:
-        off = u.replace(tzinfo=UTC).astimezone(self.tz).utcoffset()
-        assert off is not None
-        return off
-
-    def _year(self, year: int) -> tuple[list[datetime], list[timedelta], timedelta]:
-        data = self._years.get(year)
-        if data is not None:
-            return data
-        if not _MIN_YEAR <= year <= _MAX_YEAR:
-            raise _OutOfRange
-        start, end = datetime(year, 1, 1), datetime(year + 1, 1, 1)
-        bounds = [start]
-        offsets = [self.offset(start)]
-        prev_point, prev_off = start, offsets[0]
-        point = start
-        while point < end:
-            point = min(point + _PROBE, end - _SECOND)
-            off = self.offset(point)
-            if off != prev_off:
-                lo, hi = prev_point, point  # offset(lo) == prev_off != offset(hi)
-                while hi - lo > _SECOND:
-                    mid = lo + (hi - lo) // 2
-                    mid = mid.replace(microsecond=0)
-                    if self.offset(mid) == prev_off:
-                        lo = mid
-                    else:
-                        hi = mid
-                bounds.append(hi)
-                offsets.append(self.offset(hi))
-            prev_point, prev_off = point, off
-            if point == end - _SECOND:
-                break
-        bounds.append(end)
-        data = (bounds, offsets, self.offset(start - _SECOND))
-        if len(self._years) > 2000:
-            self._years.clear()
-        self._years[year] = data
-        return data
-
-    def _make(self, year: int, index: int) -> _Segment:
-        bounds, offsets, first_prev = self._year(year)
-        prev = first_prev if index == 0 else offsets[index - 1]
-        return _Segment(year, index, bounds[index], bounds[index + 1], offsets[index], prev)
-
-    def segment(self, u: datetime) -> _Segment:
-        bounds, _, _ = self._year(u.year)
-        return self._make(u.year, bisect_right(bounds, u) - 1)
-
-    def next_segment(self, seg: _Segment) -> _Segment:
-        bounds, _, _ = self._year(seg.year)
-        if seg.index + 2 < len(bounds):
-            return self._make(seg.year, seg.index + 1)
-        bounds, _, _ = self._year(seg.year + 1)
-        return self._make(seg.year + 1, 0)
-
-    def prev_segment(self, seg: _Segment) -> _Segment:
-        if seg.index > 0:
-            return self._make(seg.year, seg.index - 1)
-        bounds, _, _ = self._year(seg.year - 1)
-        return self._make(seg.year - 1, len(bounds) - 2)
-
-
-@lru_cache(maxsize=64)
-def _zone(key: str) -> _Zone:
-    return _Zone(key, ZoneInfo(key))
-
-
-def _get_zone(key: str) -> _Zone:
-    if not isinstance(key, str) or not key or not key.isascii() or not key.isprintable():
-        raise InvalidZone(f"unknown time zone {key!r}: expected an IANA name such as Europe/Berlin or UTC")
-    try:
-        return _zone(key)
-    except (ZoneInfoNotFoundError, ValueError, OSError, TypeError):
-        raise InvalidZone(
-            f"unknown time zone {key!r}: expected an IANA name such as Europe/Berlin or UTC"
-        ) from None
-
-
-# ---------------------------------------------------------------------------
 # Schedules
 # ---------------------------------------------------------------------------
-
-
-def _utc_naive(t: datetime) -> datetime:
-    if not isinstance(t, datetime):
-        raise TypeError(f"expected a datetime, not {type(t).__name__}")
-    if t.tzinfo is None or t.utcoffset() is None:
-        raise ValueError(f"naive datetime {t.isoformat()} given; schedules need timezone-aware datetimes")
-    return t.astimezone(UTC).replace(tzinfo=None)
-
-
-def _aware(u: datetime) -> datetime:
-    return u.replace(tzinfo=UTC, microsecond=0)
 
 
 class CronSchedule:
@@ -672,7 +552,7 @@ class CronSchedule:
         self.expr = validate_cron(expr)
         self._spec = _compile(expr)[1]
         self.fixed = self._spec.fixed
-        self._zone = _get_zone(tz)
+        self._zone = zone_segments(tz)
         self.tz = tz
 
     def __repr__(self) -> str:
@@ -686,73 +566,9 @@ class CronSchedule:
     def __hash__(self) -> int:
         return hash((CronSchedule, self.expr, self.tz))
 
-    # A segment's fire instants are: optionally its start instant (a fixed
-    # job's times inside the spring-forward gap that opens the segment, all
-    # moved to the end of the gap), plus ``n - offset`` for every matching
-    # naive wall time n in a naive range.  For a wildcard job the range is the
-    # segment's own wall-clock span; for a fixed job it excludes wall times
-    # repeated from the previous segment (those already fired at fold=0).
-    def _layout(self, seg: _Segment) -> tuple[bool, datetime]:
-        """(segment may fire at its start because of a gap, inclusive naive low bound)."""
-        s, o, op = seg.start, seg.offset, seg.prev_offset
-        if not self.fixed:
-            return False, s + o
-        if o > op:
-            return True, s + o + _US
-        return False, s + op
-
-    def _gap_fires(self, seg: _Segment) -> bool:
-        return self._spec.has_match(seg.start + seg.prev_offset, seg.start + seg.offset)
-
-    def _seg_next(self, seg: _Segment, u: datetime) -> datetime | None:
-        gap, lo = self._layout(seg)
-        if gap and seg.start > u and self._gap_fires(seg):
-            return seg.start
-        o = seg.offset
-        found = self._spec.next_match(max(lo, u + o + _US), seg.end + o)
-        return None if found is None else found - o
-
-    def _seg_prev(self, seg: _Segment, u: datetime) -> datetime | None:
-        gap, lo = self._layout(seg)
-        o = seg.offset
-        hi = min(seg.end, u) + o - _US
-        if hi >= lo:
-            found = self._spec.prev_match(hi, lo)
-            if found is not None:
-                return found - o
-        if gap and seg.start < u and self._gap_fires(seg):
-            return seg.start
-        return None
-
-    def _next_utc(self, u: datetime) -> datetime | None:
-        try:
-            seg = self._zone.segment(u)
-            stop = u.year + self.SEARCH_YEARS
-            while seg.year <= stop:
-                found = self._seg_next(seg, u)
-                if found is not None:
-                    return found
-                seg = self._zone.next_segment(seg)
-        except (_OutOfRange, OverflowError):
-            pass
-        return None
-
-    def _prev_utc(self, u: datetime) -> datetime | None:
-        try:
-            seg = self._zone.segment(u)
-            stop = u.year - self.SEARCH_YEARS
-            while seg.year >= stop:
-                found = self._seg_prev(seg, u)
-                if found is not None:
-                    return found
-                seg = self._zone.prev_segment(seg)
-        except (_OutOfRange, OverflowError):
-            pass
-        return None
-
     def next_after(self, t: datetime) -> datetime | None:
         """First fire instant strictly after ``t`` (UTC), or None."""
-        found = self._next_utc(_utc_naive(t))
+        found = next_fire(self._zone, self._spec, self.fixed, _utc_naive(t), self.SEARCH_YEARS)
         return None if found is None else _aware(found)
 
     def iter_after(self, t: datetime) -> Iterator[datetime]:
@@ -760,35 +576,19 @@ class CronSchedule:
         u: datetime | None = _utc_naive(t)
         while True:
             assert u is not None
-            u = self._next_utc(u)
+            u = next_fire(self._zone, self._spec, self.fixed, u, self.SEARCH_YEARS)
             if u is None:
                 return
             yield _aware(u)
 
     def prev_before(self, t: datetime) -> datetime | None:
         """Last fire instant strictly before ``t`` (UTC), or None."""
-        found = self._prev_utc(_utc_naive(t))
+        found = prev_fire(self._zone, self._spec, self.fixed, _utc_naive(t), self.SEARCH_YEARS)
         return None if found is None else _aware(found)
 
     def _count(self, a: datetime, b: datetime, cap: int) -> int:
         """Fire instants in (a, b] (naive UTC), counting stops once >= cap."""
-        if b <= a:
-            return 0
-        total = 0
-        try:
-            seg = self._zone.segment(a)
-            while seg.start <= b:
-                gap, lo = self._layout(seg)
-                if gap and a < seg.start <= b and self._gap_fires(seg):
-                    total += 1
-                o = seg.offset
-                total += self._spec.count_matches(max(lo, a + o + _US), min(seg.end, b + _US) + o, cap - total)
-                if total >= cap:
-                    break
-                seg = self._zone.next_segment(seg)
-        except (_OutOfRange, OverflowError):
-            pass
-        return total
+        return count_fires(self._zone, self._spec, self.fixed, a, b, cap)
 
 
 class IntervalSchedule:

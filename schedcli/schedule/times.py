@@ -6,12 +6,11 @@ into aware datetimes and back.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from schedcli.errors import InvalidTime, InvalidZone
+from schedcli.errors import InvalidTime
+from schedcli.schedule.zones import zone
 
 UTC = timezone.utc
 
@@ -20,46 +19,6 @@ _WHEN_RE = re.compile(
     r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"  # optional time
     r"(?:Z|[+-]\d{2}:?\d{2})?$"  # optional zone
 )
-
-
-def zone(name: str) -> ZoneInfo:
-    """Return the IANA zone ``name`` or raise :class:`InvalidZone`."""
-    if not name or not name.isascii() or name.startswith(("/", ".")) or ".." in name:
-        raise InvalidZone(f"unknown time zone {name!r} (use an IANA name such as Europe/Paris or UTC)")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidZone(
-            f"unknown time zone {name!r} (use an IANA name such as Europe/Paris or UTC)"
-        ) from None
-
-
-def local_zone_name() -> str:
-    """The machine's IANA zone name: ``$TZ``, else /etc/localtime, else /etc/timezone, else UTC."""
-    tz = os.environ.get("TZ", "").lstrip(":")
-    if tz:
-        try:
-            zone(tz)
-            return tz
-        except InvalidZone:
-            pass
-    try:
-        target = os.path.realpath("/etc/localtime")
-        marker = "/zoneinfo/"
-        if marker in target:
-            name = target.split(marker, 1)[1]
-            zone(name)
-            return name
-    except (OSError, InvalidZone):
-        pass
-    try:
-        with open("/etc/timezone", encoding="ascii") as fh:
-            name = fh.read().strip()
-        zone(name)
-        return name
-    except (OSError, UnicodeDecodeError, InvalidZone):
-        pass
-    return "UTC"
 
 
 def parse_when(text: str, tz_name: str) -> datetime:
