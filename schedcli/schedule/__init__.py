@@ -37,7 +37,6 @@ is imported only when a description is asked for.
 from __future__ import annotations
 
 import calendar
-import math
 import re
 from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta
@@ -45,7 +44,9 @@ from functools import lru_cache
 from typing import Iterator, Union
 
 from schedcli.errors import InvalidDuration, InvalidSchedule
-from schedcli.schedule.times import from_epoch, iso, local_text, parse_when  # noqa: F401
+from schedcli.schedule.text import MAX_DURATION, format_duration, parse_duration  # noqa: F401
+from schedcli.schedule.text import from_epoch, iso, local_text, parse_when  # noqa: F401
+from schedcli.schedule.text import quoted as _shown
 from schedcli.schedule.zones import UTC, local_zone_name, zone  # noqa: F401
 from schedcli.schedule.zones import aware_utc as _aware
 from schedcli.schedule.zones import count_fires, next_fire, prev_fire, zone_segments
@@ -70,109 +71,6 @@ _US = timedelta(microseconds=1)
 _SECOND = timedelta(seconds=1)
 _MINUTE = timedelta(minutes=1)
 _DAY = timedelta(days=1)
-
-# ---------------------------------------------------------------------------
-# Durations
-# ---------------------------------------------------------------------------
-
-_UNITS: tuple[tuple[str, int], ...] = (
-    ("w", 7 * 86400),
-    ("d", 86400),
-    ("h", 3600),
-    ("m", 60),
-    ("s", 1),
-)
-#: Longest accepted duration: 100 years of 365.25 days.
-MAX_DURATION = 36525 * 86400
-_DURATION_RE = re.compile(r"(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
-_DURATION_HINT = "use a number and a unit (s, m, h, d, w), e.g. 30s, 5m, 1h30m, 2d12h"
-
-
-def _shown(text: str) -> str:
-    """Quote user text for a one-line message (control characters escaped)."""
-    return repr(text)
-
-
-def parse_duration(text: str) -> int:
-    """Parse ``30s``, ``5m``, ``1h30m``, ``2d12h``, ``1w`` ... into seconds.
-
-    Units are s, m, h, d, w, combined in descending order, each at most once.
-    Bare numbers, zero, negative values, spaces, non-ASCII digits and
-    durations over 100 years are rejected with :class:`InvalidDuration`.
-    """
-    if not isinstance(text, str):
-        raise InvalidDuration(f"invalid duration {text!r}: expected text such as 30m")
-    shown = _shown(text)
-    if text == "" or text.isspace():
-        raise InvalidDuration(f"invalid duration {shown}: it is empty; {_DURATION_HINT}")
-    bad = next((ch for ch in text if not ("!" <= ch <= "~") and not ch.isspace()), None)
-    if bad is not None:
-        raise InvalidDuration(
-            f"invalid duration {shown}: only ASCII digits and the units s, m, h, d, w "
-            f"are allowed (found {bad!r})"
-        )
-    if any(ch.isspace() for ch in text):
-        raise InvalidDuration(f"invalid duration {shown}: spaces are not allowed; write e.g. 1h30m")
-    if text.startswith("-"):
-        raise InvalidDuration(f"invalid duration {shown}: it must be positive")
-    if text.isdigit():
-        raise InvalidDuration(
-            f"invalid duration {shown}: a unit is required (s, m, h, d or w), e.g. {text}s or {text}m"
-        )
-    match = _DURATION_RE.fullmatch(text)
-    if match is None or not any(match.groups()):
-        pieces = re.fullmatch(r"(?:[0-9]+[wdhms])+", text)
-        if pieces is not None:
-            raise InvalidDuration(
-                f"invalid duration {shown}: units must appear in the order w, d, h, m, s, "
-                "each at most once"
-            )
-        if re.search(r"[0-9]+[A-Z]", text) and re.fullmatch(r"(?:[0-9]+[wdhmsWDHMS])+", text):
-            raise InvalidDuration(f"invalid duration {shown}: units are lowercase (s, m, h, d, w)")
-        raise InvalidDuration(f"invalid duration {shown}: {_DURATION_HINT}")
-    total = 0
-    for (_unit, factor), digits in zip(_UNITS, match.groups()):
-        if digits is None:
-            continue
-        if len(digits) > 12:  # also keeps int() far from its digit limit
-            raise InvalidDuration(f"invalid duration {shown}: it is longer than the maximum of 100 years")
-        total += int(digits) * factor
-    if total == 0:
-        raise InvalidDuration(f"invalid duration {shown}: it must be greater than zero")
-    if total > MAX_DURATION:
-        raise InvalidDuration(f"invalid duration {shown}: it is longer than the maximum of 100 years")
-    return total
-
-
-def format_duration(seconds: int | float) -> str:
-    """Format seconds the way :func:`parse_duration` reads them.
-
-    ``5400 -> '1h30m'``, ``86400 -> '1d'``, ``90 -> '1m30s'``, ``604800 -> '1w'``.
-    Floats are rounded to whole seconds, except values under one second
-    (``0.5 -> '0.5s'``).  ``0 -> '0s'``; negative values get a leading ``-``.
-    """
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError(f"format_duration() needs a number, not {type(seconds).__name__}")
-    if isinstance(seconds, float):
-        if not math.isfinite(seconds):
-            raise ValueError(f"cannot format a non-finite duration: {seconds!r}")
-        if seconds < 0:
-            return "-" + format_duration(-seconds)
-        if seconds < 1:
-            return "0s" if seconds == 0 else f"{seconds:g}s"
-        seconds = int(round(seconds))
-    if seconds < 0:
-        return "-" + format_duration(-seconds)
-    if seconds == 0:
-        return "0s"
-    parts = []
-    rest = seconds
-    for unit, factor in _UNITS:
-        count, rest = divmod(rest, factor)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts)
-
 
 # ---------------------------------------------------------------------------
 # Cron expressions: parsing and validation
