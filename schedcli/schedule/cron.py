@@ -68,8 +68,9 @@ MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-_QUARTZ_TOKEN = re.compile(r"(?:[0-9]*L|LW|[0-9]*W|[A-Z]{3}L)", re.IGNORECASE)
-_HASH_ITEM = re.compile(r"H(?:$|[(/])", re.IGNORECASE)
+# Patterns, not compiled regexes: re compiles them on first use (and caches them).
+_QUARTZ_TOKEN = r"(?:[0-9]*L|LW|[0-9]*W|[A-Z]{3}L)"
+_HASH_ITEM = r"H(?:$|[(/])"
 
 
 def _ordinal(n: int) -> str:
@@ -99,7 +100,7 @@ def _parse_value(token: str, index: int, field: str) -> int:
     lowered = token.lower()
     if lowered in _NAMES[index]:
         return _NAMES[index][lowered]
-    if _QUARTZ_TOKEN.fullmatch(token):
+    if re.fullmatch(_QUARTZ_TOKEN, token, re.IGNORECASE):
         raise _CronError(
             f"{token!r} in the {name} field is a Quartz extension (L/W), not supported by standard cron"
         )
@@ -127,7 +128,7 @@ def _parse_field(field: str, index: int) -> frozenset[int]:
     for item in field.split(","):
         if item == "":
             raise _CronError(f"empty list item in the {name} field {field!r}")
-        if _HASH_ITEM.match(item):
+        if re.match(_HASH_ITEM, item, re.IGNORECASE):
             raise _CronError(f"the 'H' hash syntax (Jenkins) in the {name} field is not supported")
         base, slash, step_text = item.partition("/")
         step = 1

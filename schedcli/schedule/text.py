@@ -120,7 +120,9 @@ def format_duration(seconds: int | float) -> str:
 # WHEN: a point in time given on the command line
 # ---------------------------------------------------------------------------
 
-_WHEN_RE = re.compile(
+# A pattern, not a compiled regex: re compiles it on first use (and caches it), so
+# importing the layer does not pay for it.
+_WHEN = (
     r"^\d{4}-\d{2}-\d{2}"  # date
     r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"  # optional time
     r"(?:Z|[+-]\d{2}:?\d{2})?$"  # optional zone
@@ -134,7 +136,7 @@ def parse_when(text: str, tz_name: str) -> datetime:
     daylight-saving gap) is rejected; one that occurs twice means the first.
     """
     raw = text.strip()
-    if not raw.isascii() or not _WHEN_RE.match(raw):
+    if not raw.isascii() or not re.match(_WHEN, raw):
         raise InvalidTime(
             f"invalid time {text!r}: use ISO 8601 such as 2026-12-01T09:00, "
             "'2026-12-01 09:00' or 2026-12-01T09:00Z"
