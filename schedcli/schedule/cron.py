@@ -4,11 +4,13 @@ Cron semantics follow Vixie cron as patched by Debian (and cronie), cron(8):
 expressions have exactly five fields, evaluated on the wall clock of the job's
 IANA zone.  When both day-of-month and day-of-week are restricted (neither
 starts with ``*``) a day matches if EITHER matches; otherwise both must match.
-What happens where that wall clock jumps (DST gaps and folds) is the business
-of :mod:`schedcli.schedule.zones`.
+Where that wall clock jumps (DST gaps and folds) a *fixed* expression (neither
+the minute nor the hour field starts with ``*``; :attr:`CronSpec.fixed`) and a
+*wildcard* one behave differently; :mod:`schedcli.schedule.zones` applies those
+rules.
 
 Implementation: the five fields are expanded by our own parser, not by croniter.
-croniter 7 departs from cron(8) in ways that break the guarantees above: it ORs
+croniter 7 departs from cron(8) in ways that break these rules: it ORs
 day-of-month and day-of-week when one of them is a step such as ``*/2`` (cron
 ANDs them, because the field starts with ``*``), expands ``21-21/1`` to every
 minute, accepts Quartz extensions (``L``, ``#``, ``?``) and wraps reversed
