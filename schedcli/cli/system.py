@@ -69,7 +69,8 @@ def _open_existing(ctx: typer.Context):
 
 
 def _cron_installed(db: Path) -> Optional[bool]:
-    from schedcli.system import IntegrationError, cron_installed
+    from schedcli.system.crontab_entry import cron_installed
+    from schedcli.system.entrypoint import IntegrationError
 
     try:
         return cron_installed(db)
@@ -301,7 +302,7 @@ _LOG = typer.Option(
 @cron_app.command("install")
 def cron_install(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = _JSON) -> None:
     """Add (or update) the crontab line for this database; every other line is kept as it is."""
-    from schedcli.system import install_cron
+    from schedcli.system.crontab_entry import install_cron
 
     store = _state(ctx).store()  # creates the database now and checks it is safe for cron to use
     action, state = install_cron(store.path, log)
@@ -318,7 +319,8 @@ def cron_install(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool 
 @cron_app.command("uninstall")
 def cron_uninstall(ctx: typer.Context, json_out: bool = _JSON) -> None:
     """Remove this database's crontab line; every other line is kept as it is."""
-    from schedcli.system import absolute_db, uninstall_cron
+    from schedcli.system.crontab_entry import uninstall_cron
+    from schedcli.system.entrypoint import absolute_db
 
     db = absolute_db(_state(ctx).db_path)
     action, _ = uninstall_cron(db)
@@ -333,15 +335,8 @@ def cron_uninstall(ctx: typer.Context, json_out: bool = _JSON) -> None:
 @cron_app.command("show")
 def cron_show(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = _JSON) -> None:
     """Print the crontab line for this database and whether it is installed."""
-    from schedcli.system import (
-        IntegrationError,
-        absolute_db,
-        cron_entry,
-        cron_state,
-        crontab_program,
-        default_log_path,
-        marker_line,
-    )
+    from schedcli.system.crontab_entry import cron_entry, cron_state, crontab_program, default_log_path, marker_line
+    from schedcli.system.entrypoint import IntegrationError, absolute_db
 
     db = absolute_db(_state(ctx).db_path)
     error = None
@@ -384,7 +379,7 @@ def systemd_unit(
     force: bool = typer.Option(False, "--force", help="With --install: replace a schedcli.service that schedcli did not generate."),
 ) -> None:
     """Print a systemd user unit running 'schedcli watch' for this database (Restart=on-failure)."""
-    from schedcli.system import LINGER_HINT, SYSTEMD_HINT, install_unit, unit_text
+    from schedcli.system.systemd_unit import LINGER_HINT, SYSTEMD_HINT, install_unit, unit_text
 
     state = _state(ctx)
     if not install:
