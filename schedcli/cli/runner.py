@@ -18,6 +18,7 @@ app = typer.Typer()
 
 
 def _engine(ctx: typer.Context, max_parallel: Optional[int] = None):
+    """The engine of ``run``, ``run-due`` and ``watch``: where each of them starts as a runner."""
     from schedcli.engine import configured_engine
 
     state = state_of(ctx)
