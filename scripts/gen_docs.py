@@ -7,9 +7,9 @@
 
 Everything is derived from the command objects that ``typer.main.get_command(app)``
 returns (commands, their help, arguments and options, choices), so commands added
-later -- in cli.py or through ``_EXTENSIONS`` -- are picked up on the next run. No
-``--help`` output is captured: the text is built from the objects directly, so the
-result does not depend on the terminal width, colours or the environment.
+later -- in any command module joined in schedcli/cli/app.py -- are picked up on the
+next run. No ``--help`` output is captured: the text is built from the objects
+directly, so the result does not depend on the terminal width, colours or the environment.
 
 The few things the command objects cannot say are in the tables just below
 (how to complete a value: job names, zones...; ENVIRONMENT, FILES, EXIT STATUS).

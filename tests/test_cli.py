@@ -414,3 +414,23 @@ def test_run_due_runs_jobs_without_loading_the_full_command_line(db_path, sh):
     # and the same command through the full command line gives the same document shape
     again = sh("run-due", "--now", "2099-12-01T09:00:40Z", "--json", "--max-parallel", "2")
     assert again.exit_code == 0 and again.json() == []
+
+
+
+NO_LAZY_MODULES = r"""
+import sys, types
+import schedcli.cli.app  # the command tree, as at every start
+print(sorted(n for n, m in sys.modules.items() if n.startswith("schedcli") and type(m) is not types.ModuleType))
+"""
+
+
+def test_no_module_is_loaded_lazily():
+    """importlib.util.LazyLoader is not thread-safe: under watch, runs finishing at once in
+    worker threads saw a half-loaded renderer ("module 'schedcli.cli.render' has no attribute
+    'run_summary'"). Modules are imported plainly, inside the functions that need them."""
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", NO_LAZY_MODULES], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from schedcli.cli.system import outcome_strip, sparkline
+from schedcli.cli.render import outcome_strip, sparkline
 from schedcli.store import Store
 from schedcli.services.status import compute_stats, nearest_rank
 

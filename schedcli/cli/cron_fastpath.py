@@ -3,7 +3,7 @@
 Cron starts ``schedcli run-due`` every minute. Importing the full command line
 (Typer, which loads pydantic for its parameters, and rich) costs more than the
 work itself, so this module reads ``run-due``'s options from the same
-definitions (:mod:`schedcli.options`) and drives the same engine. When nothing
+definitions (:mod:`schedcli.cli.options`) and drives the same engine. When nothing
 is due it answers from one indexed query. Anything it does not handle — an
 option it does not know, a value it cannot read, ``--dry-run`` (a table),
 ``--help``, a database that does not exist yet — goes to the full command line

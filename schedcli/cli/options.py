@@ -1,7 +1,8 @@
 """Definitions of the options that both the full command line and the quick cron path read.
 
-Each option is defined once here: ``cli.py`` builds its Typer options from these
-records, and ``quick.py`` parses the same names without importing Typer.
+Each option is defined once here: the command modules (``runner.py``, ``context.py``,
+``app.py``) build their Typer options from these records, and ``cron_fastpath.py`` parses
+the same names without importing Typer.
 """
 
 from __future__ import annotations

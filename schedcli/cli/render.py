@@ -1,6 +1,9 @@
 """Everything the command line shows: JSON documents and rich tables.
 
 Plain, stable text when stdout is not a terminal or ``NO_COLOR`` is set.
+
+rich costs ~35 ms to import: the functions that draw import it themselves, so a command
+that prints only JSON or a run's output never loads it.
 """
 
 from __future__ import annotations
@@ -10,17 +13,18 @@ import os
 import shlex
 import sys
 from datetime import datetime
-from typing import Any, Iterable
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from schedcli.model import Job, Occurrence, Run
 from schedcli.schedule import describe, format_duration
 from schedcli.serialize import job_dict, run_dict, run_summary  # noqa: F401  (re-exported for the commands)
 from schedcli.schedule import iso, local_text
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+    from schedcli.services.status import JobStats
 
 STATUS_STYLE = {
     "success": "green",
@@ -40,6 +44,8 @@ _console_for: object = None
 def console() -> Console:
     """A console for the current stdout (in-process test runners swap stdout between commands)."""
     global _console, _console_for
+    from rich.console import Console
+
     if _console is None or _console_for is not sys.stdout:
         _console_for = sys.stdout
         tty = sys.stdout.isatty()
@@ -76,12 +82,17 @@ def command_text(job: Job) -> str:
 
 
 def _status(status: str | None) -> Text:
+    from rich.text import Text
+
     if status is None:
         return Text("-")
     return Text(status, style=STATUS_STYLE.get(status, ""))
 
 
 def _table(*columns: str) -> Table:
+    from rich import box
+    from rich.table import Table
+
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, safe_box=True)
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -115,6 +126,8 @@ def jobs_table(jobs: list[Job]) -> None:
 
 
 def job_detail(job: Job, recent: list[Run]) -> None:
+    from rich.text import Text
+
     out = console()
     rows = [
         ("name", job.name),
@@ -188,6 +201,8 @@ def planned_dicts(planned: list[Occurrence]) -> list[dict[str, Any]]:
 
 def next_table(items: Iterable[tuple[str | None, datetime]], tz_name: str | None = None,
                title: str | None = None) -> None:
+    from rich.text import Text
+
     out = console()
     if title:
         out.print(Text(title))
@@ -203,6 +218,8 @@ def next_table(items: Iterable[tuple[str | None, datetime]], tz_name: str | None
 
 
 def message(text: str) -> None:
+    from rich.text import Text
+
     console().print(Text(text))
 
 
@@ -212,3 +229,96 @@ def write_output(data: bytes) -> None:
     if data and not data.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
     sys.stdout.buffer.flush()
+
+
+# -- stats ------------------------------------------------------------------------------
+
+_OUTCOME = {  # status -> (unicode, ascii, style)
+    "success": ("✓", "+", "green"),
+    "warning": ("!", "!", "yellow"),
+    "error": ("✗", "x", "red"),
+    "timeout": ("⧖", "T", "red"),
+    "interrupted": ("⊘", "I", "magenta"),
+}
+_BARS = "▁▂▃▄▅▆▇█"
+_BARS_ASCII = "_.:-=+*#"
+
+
+def _unicode_ok() -> bool:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        ("".join(v[0] for v in _OUTCOME.values()) + _BARS).encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def outcome_strip(recent: list[tuple[str, Optional[float]]], unicode: bool = True) -> Text:
+    from rich.text import Text
+
+    text = Text()
+    for status_, _ in recent:
+        glyph, ascii_, style = _OUTCOME.get(status_, ("?", "?", ""))
+        text.append(glyph if unicode else ascii_, style=style)
+    return text
+
+
+def sparkline(values: list[Optional[float]], unicode: bool = True) -> str:
+    """One bar per value between the smallest and the largest (a gap for an unknown duration)."""
+    bars = _BARS if unicode else _BARS_ASCII
+    known = [v for v in values if v is not None]
+    if not known:
+        return " " * len(values)
+    lo, hi = min(known), max(known)
+    out = []
+    for v in values:
+        if v is None:
+            out.append(" ")
+        elif hi == lo:
+            out.append(bars[len(bars) // 2 - 1])
+        else:
+            out.append(bars[min(len(bars) - 1, int((v - lo) / (hi - lo) * (len(bars) - 1) + 0.5))])
+    return "".join(out)
+
+
+def _seconds(value: Optional[float]) -> str:
+    if value is None:
+        return "-"
+    if value < 60:
+        return f"{value:.2f}s" if value < 10 else f"{value:.1f}s"
+    return format_duration(value)
+
+
+def stats_table(result: list[JobStats]) -> None:
+    """One row per job: runs, success rate, p50/p95, last failure, recent outcomes and durations."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    if not result:
+        out.print(Text("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND"))
+        return
+    unicode = _unicode_ok()
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, safe_box=True)
+    for column in ("JOB", "RUNS", "OK", "P50", "P95", "LAST FAILURE", "RECENT", "DURATIONS"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("RECENT", "DURATIONS"))
+    for s in result:
+        rate = "-" if s.success_rate is None else f"{s.success_rate * 100:.0f}%"
+        rate_style = "" if s.success_rate is None else "green" if s.failures == 0 else "red" if s.success_rate < 0.5 else "yellow"
+        last = "-" if s.last_failure_at is None else f"{local_text(s.last_failure_at)} {s.last_failure_status}"
+        table.add_row(
+            s.job,
+            str(s.runs),
+            Text(rate, style=rate_style),
+            _seconds(s.p50_s),
+            _seconds(s.p95_s),
+            Text(last, style="red" if s.last_failure_at else ""),
+            outcome_strip(s.recent, unicode),
+            Text(sparkline([d for _, d in s.recent], unicode), style="cyan"),
+        )
+    out.print(table)
+    shown = max(len(s.recent) for s in result)
+    if shown:
+        legend = "  ".join(f"{v[0] if unicode else v[1]} {k}" for k, v in _OUTCOME.items())
+        out.print(Text(f"RECENT and DURATIONS: the last {shown} runs, oldest first; {legend}", style="dim"))

@@ -9,7 +9,10 @@ from typing import Any, Optional
 
 import typer
 
+from schedcli.cli.context import current_time, state_of
 from schedcli.errors import UsageError
+
+app = typer.Typer()
 
 #: Imports with at least this many entries show a progress bar (when stderr is a terminal).
 PROGRESS_MIN = 200
@@ -84,16 +87,6 @@ class _ProgressBar:
             self._progress = None
 
 
-def _store(ctx: typer.Context) -> Any:
-    return ctx.find_root().obj.store()
-
-
-def _now() -> Any:
-    from schedcli.clock import SystemClock
-
-    return SystemClock().now()
-
-
 def _warn_skipped(fmt: str, skipped: list[str], warnings: list[str]) -> None:
     if skipped:
         n = len(skipped)
@@ -102,103 +95,103 @@ def _warn_skipped(fmt: str, skipped: list[str], warnings: list[str]) -> None:
         _err(f"  {text}")
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("export")
-    def export_cmd(
-        ctx: typer.Context,
-        fmt: Optional[ExportFormat] = typer.Option(
-            None, "--format", "-f",
-            help="toml (default) or json: every field, for schedcli import; crontab; k8s: Kubernetes "
-            "CronJob manifests; systemd: .service/.timer pairs. (default: from the --output extension, else toml)",
-        ),
-        output: Optional[Path] = typer.Option(
-            None, "--output", "-o", metavar="FILE|DIR",
-            help="Write to FILE (created 0600) instead of stdout; for --format systemd a DIR that "
-            "receives schedcli-NAME.service and .timer files.",
-        ),
-        image: Optional[str] = typer.Option(
-            None, "--image", metavar="IMAGE", help="Container image for --format k8s (default: busybox:stable).",
-        ),
-    ) -> None:
-        """Export every job: toml/json (exact, for import), crontab, Kubernetes CronJobs or systemd timers.
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    fmt: Optional[ExportFormat] = typer.Option(
+        None, "--format", "-f",
+        help="toml (default) or json: every field, for schedcli import; crontab; k8s: Kubernetes "
+        "CronJob manifests; systemd: .service/.timer pairs. (default: from the --output extension, else toml)",
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", metavar="FILE|DIR",
+        help="Write to FILE (created 0600) instead of stdout; for --format systemd a DIR that "
+        "receives schedcli-NAME.service and .timer files.",
+    ),
+    image: Optional[str] = typer.Option(
+        None, "--image", metavar="IMAGE", help="Container image for --format k8s (default: busybox:stable).",
+    ),
+) -> None:
+    """Export every job: toml/json (exact, for import), crontab, Kubernetes CronJobs or systemd timers.
 
-        Jobs a format cannot express are left out with a warning on stderr.
-        """
-        from schedcli import transfer
+    Jobs a format cannot express are left out with a warning on stderr.
+    """
+    from schedcli import transfer
 
-        target = None if output is None or str(output) == "-" else output
-        name = fmt.value if fmt else transfer.guess_export_format(str(target) if target else None)
-        if image is not None and name != "k8s":
-            raise UsageError("--image goes with --format k8s")
-        jobs = _store(ctx).list_jobs()
-        result = transfer.export_jobs(jobs, name, image=image or transfer.DEFAULT_IMAGE)
-        _warn_skipped(name, result.skipped, result.warnings)
-        if name == "systemd":
-            if target is not None:
-                written = transfer.write_unit_dir(target, result.files)
-                _err(f"Wrote {len(written)} unit files to {target}")
-            else:
-                parts = [f"# ---- file: {fname} ----\n{text}" for fname, text in result.files]
-                sys.stdout.write("\n".join(parts))
-                sys.stdout.flush()
-            return
+    target = None if output is None or str(output) == "-" else output
+    name = fmt.value if fmt else transfer.guess_export_format(str(target) if target else None)
+    if image is not None and name != "k8s":
+        raise UsageError("--image goes with --format k8s")
+    jobs = state_of(ctx).store().list_jobs()
+    result = transfer.export_jobs(jobs, name, image=image or transfer.DEFAULT_IMAGE)
+    _warn_skipped(name, result.skipped, result.warnings)
+    if name == "systemd":
         if target is not None:
-            transfer.write_private(target, result.text)
-            n = len(jobs) - len(result.skipped)
-            _err(f"Wrote {n} job{'' if n == 1 else 's'} to {target}")
+            written = transfer.write_unit_dir(target, result.files)
+            _err(f"Wrote {len(written)} unit files to {target}")
         else:
-            sys.stdout.write(result.text)
+            parts = [f"# ---- file: {fname} ----\n{text}" for fname, text in result.files]
+            sys.stdout.write("\n".join(parts))
             sys.stdout.flush()
+        return
+    if target is not None:
+        transfer.write_private(target, result.text)
+        n = len(jobs) - len(result.skipped)
+        _err(f"Wrote {n} job{'' if n == 1 else 's'} to {target}")
+    else:
+        sys.stdout.write(result.text)
+        sys.stdout.flush()
 
-    @app.command("import")
-    def import_cmd(
-        ctx: typer.Context,
-        file: str = typer.Argument(..., metavar="FILE", help="The file to read; '-' reads standard input."),
-        fmt: Optional[ImportFormat] = typer.Option(
-            None, "--format", "-f",
-            help="toml, json or crontab (default: from the extension: .toml, .json, anything else crontab).",
-        ),
-        replace: bool = typer.Option(
-            False, "--replace",
-            help="Update jobs with the same names in place (keeping id and history) and remove jobs not in FILE.",
-        ),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and report what would change; write nothing."),
-        skip_untranslatable: bool = typer.Option(
-            False, "--skip-untranslatable",
-            help="crontab: report lines schedcli cannot run (@reboot, % in commands, other users) and import the rest.",
-        ),
-        system: bool = typer.Option(
-            False, "--system", help="crontab: lines have a user field after the schedule (/etc/crontab, /etc/cron.d).",
-        ),
-        json_out: bool = typer.Option(False, "--json", help="Print one JSON document: {added, updated, unchanged, removed, skipped_lines, notes, dry_run}."),
-    ) -> None:
-        """Import jobs from a toml/json export or a crontab: all or nothing.
 
-        Every entry is checked first; one bad entry means nothing is imported (exit 2, the
-        error names the entry and line). Imported crontab entries keep cron's behaviour:
-        --overlap allow and --catch-up none. Interval (every) jobs restart their grid at import.
-        """
-        from schedcli import transfer
+@app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., metavar="FILE", help="The file to read; '-' reads standard input."),
+    fmt: Optional[ImportFormat] = typer.Option(
+        None, "--format", "-f",
+        help="toml, json or crontab (default: from the extension: .toml, .json, anything else crontab).",
+    ),
+    replace: bool = typer.Option(
+        False, "--replace",
+        help="Update jobs with the same names in place (keeping id and history) and remove jobs not in FILE.",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and report what would change; write nothing."),
+    skip_untranslatable: bool = typer.Option(
+        False, "--skip-untranslatable",
+        help="crontab: report lines schedcli cannot run (@reboot, % in commands, other users) and import the rest.",
+    ),
+    system: bool = typer.Option(
+        False, "--system", help="crontab: lines have a user field after the schedule (/etc/crontab, /etc/cron.d).",
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document: {added, updated, unchanged, removed, skipped_lines, notes, dry_run}."),
+) -> None:
+    """Import jobs from a toml/json export or a crontab: all or nothing.
 
-        name = fmt.value if fmt else transfer.guess_import_format(file)
-        text = transfer.read_text(file)
-        store = _store(ctx)
-        bar = _ProgressBar(_stderr_is_terminal())
-        try:
-            result = transfer.import_text(
-                store, text, name, _now(), system=system, replace_existing=replace,
-                dry_run=dry_run, skip_untranslatable=skip_untranslatable, progress=bar,
-            )
-        finally:
-            bar.close()
-        for skipped in result.skipped_lines:
-            _err(f"Skipped line {skipped.line}: {skipped.reason}: {skipped.text.strip()}")
-        for note in result.notes:
-            _err(f"Note: {note}")
-        if json_out:
-            from schedcli.cli import render
+    Every entry is checked first; one bad entry means nothing is imported (exit 2, the
+    error names the entry and line). Imported crontab entries keep cron's behaviour:
+    --overlap allow and --catch-up none. Interval (every) jobs restart their grid at import.
+    """
+    from schedcli import transfer
 
-            render.print_json(result.to_dict())
-        else:
-            sys.stdout.write(result.summary() + "\n")
-            sys.stdout.flush()
+    name = fmt.value if fmt else transfer.guess_import_format(file)
+    text = transfer.read_text(file)
+    store = state_of(ctx).store()
+    bar = _ProgressBar(_stderr_is_terminal())
+    try:
+        result = transfer.import_text(
+            store, text, name, current_time(), system=system, replace_existing=replace,
+            dry_run=dry_run, skip_untranslatable=skip_untranslatable, progress=bar,
+        )
+    finally:
+        bar.close()
+    for skipped in result.skipped_lines:
+        _err(f"Skipped line {skipped.line}: {skipped.reason}: {skipped.text.strip()}")
+    for note in result.notes:
+        _err(f"Note: {note}")
+    if json_out:
+        from schedcli.cli import render
+
+        render.print_json(result.to_dict())
+    else:
+        sys.stdout.write(result.summary() + "\n")
+        sys.stdout.flush()

@@ -1,0 +1,199 @@
+"""Commands about runs, past and future: ``history``, ``logs``, ``next`` and ``prune``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from schedcli.cli.context import JSON_OPT, current_time, duration_option, state_of, when_option
+from schedcli.errors import InvalidValue, UsageError
+from schedcli.model import STATUSES
+
+app = typer.Typer()
+
+Status = Enum("Status", {s: s for s in STATUSES}, type=str)  # type: ignore[misc]
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    name: Optional[str] = typer.Argument(None, help="Only this job."),
+    status: Optional[Status] = typer.Option(None, "--status", help="Only runs with this status."),
+    limit: int = typer.Option(20, "--limit", metavar="N", help="Show at most N runs."),
+    before: Optional[int] = typer.Option(None, "--before", metavar="RUN_ID", help="Only runs older than this run id (next page)."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Show recorded runs, newest first."""
+    from schedcli.cli import render
+    from schedcli.services.jobs import check_name
+
+    if limit < 1:
+        raise InvalidValue(f"invalid --limit {limit}: use 1 or more")
+    store = state_of(ctx).reader()
+    job_id = None
+    if name is not None:
+        check_name(name)
+        job_id = store.get_job(name).id
+    runs = store.history(job_id=job_id, status=status.value if status else None, limit=limit, before_id=before)
+    if json_out:
+        render.print_json([render.run_dict(r) for r in runs])
+    else:
+        render.runs_table(runs)
+
+
+@app.command()
+def logs(
+    ctx: typer.Context,
+    run_id: int = typer.Argument(..., metavar="RUN_ID", help="The run (see history)."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Print the captured output (stdout and stderr together) of one run."""
+    from schedcli.cli import render
+
+    store = state_of(ctx).reader()
+    run_obj = store.get_run(run_id)
+    stored = store.get_output(run_obj.id)
+    hooks = store.hook_results(run_obj.id)
+    output, truncated, total = stored if stored is not None else (b"", False, 0)
+    if json_out:
+        doc = render.run_dict(run_obj, output.decode("utf-8", "replace"))
+        doc["output_truncated"] = truncated
+        doc["output_bytes"] = total
+        doc["hooks"] = [
+            {"event": h["event"], "target": h["target"], "ok": bool(h["ok"]), "detail": h["detail"]}
+            for h in hooks
+        ]
+        render.print_json(doc)
+        return
+    if stored is None:
+        render.message(f"run #{run_obj.id} has no output ({run_obj.status})")
+    else:
+        render.write_output(output)
+    if truncated:
+        sys.stderr.write(f"(output truncated: {total} bytes written, head and tail kept)\n")
+    for hook in hooks:
+        state = "ok" if hook["ok"] else "FAILED"
+        sys.stderr.write(f"({hook['target']} for {hook['event']}: {state}: {hook['detail']})\n")
+
+
+@app.command("next")
+def next_runs(
+    ctx: typer.Context,
+    name: Optional[str] = typer.Argument(None, help="Only this job."),
+    count: int = typer.Option(1, "--count", "-n", metavar="N", help="How many upcoming runs per job."),
+    after: Optional[str] = typer.Option(None, "--after", metavar="WHEN", help="Start from this time instead of now."),
+    cron: Optional[str] = typer.Option(None, "--cron", metavar="EXPR", help="Check a cron expression without a job."),
+    every: Optional[str] = typer.Option(None, "--every", metavar="DURATION", help="Check an interval without a job (from now)."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help="Zone for --cron (default: the machine's zone)."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Show upcoming runs of jobs, or of an expression given with --cron / --every."""
+    from schedcli.cli import render
+    from schedcli import schedule as sched
+    from schedcli.services.jobs import check_name, job_schedule
+    from schedcli.schedule import local_zone_name, zone
+
+    if count < 1 or count > 10000:
+        raise InvalidValue(f"invalid --count {count}: use 1 to 10000")
+    start = when_option(after) or current_time()
+    items: list[tuple[Optional[str], datetime]] = []
+    zone_name = None
+    title = None
+    if cron is not None or every is not None:
+        if name is not None:
+            raise UsageError("give a job NAME or --cron/--every, not both")
+        if cron is not None and every is not None:
+            raise UsageError("give only one of --cron and --every")
+        zone_name = tz or local_zone_name()
+        zone(zone_name)
+        if cron is not None:
+            schedule = sched.make_schedule("cron", sched.validate_cron(cron), zone_name, None)
+        else:
+            sched.parse_duration(every)
+            schedule = sched.make_schedule("every", every, zone_name, start)
+        items = [(None, t) for t in _take(schedule, start, count)]
+        kind, expr = ("cron", schedule.expr) if cron is not None else ("every", every.strip())
+        title = f"{expr}: {sched.describe(kind, expr)} ({zone_name})"
+    else:
+        if tz is not None:
+            raise UsageError("--tz goes with --cron; a job has its own zone")
+        store = state_of(ctx).reader()
+        if name is not None:
+            check_name(name)
+            jobs = [store.get_job(name)]
+        else:
+            jobs = [j for j in store.list_jobs() if j.enabled and j.next_run_at is not None]
+        for job in jobs:
+            if not job.enabled or job.next_run_at is None:
+                continue
+            schedule = job_schedule(job)
+            # the stored next run may be due already (runner not yet ticked)
+            first = max(start, datetime.fromtimestamp(job.next_run_at - 1, start.tzinfo))
+            items.extend((job.name, t) for t in _take(schedule, first, count))
+        items.sort(key=lambda item: (item[1], item[0] or ""))
+    if json_out:
+        from schedcli.schedule import iso
+
+        render.print_json([{"job": j, "at": iso(t)} for j, t in items])
+    else:
+        render.next_table(items, zone_name, title)
+
+
+def _take(schedule, start: datetime, count: int) -> list[datetime]:
+    from schedcli.engine import upcoming
+
+    return upcoming(schedule, start, count)
+
+
+@app.command()
+def prune(
+    ctx: typer.Context,
+    older_than: Optional[str] = typer.Option(None, "--older-than", metavar="DURATION", help="Delete runs that finished longer ago than this."),
+    keep: Optional[int] = typer.Option(None, "--keep", metavar="N", help="Keep only the newest N runs of each job."),
+    job: Optional[str] = typer.Option(None, "--job", metavar="NAME", help="Only this job's runs."),
+    auto: Optional[bool] = typer.Option(None, "--auto/--no-auto", help="Also remember these limits and apply them after every run (--no-auto: stop)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be deleted."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Delete old history so the database does not grow without bound.
+
+    A run is deleted when it is older than --older-than or not among its job's newest --keep.
+    Runs still running are never deleted.
+    """
+    from schedcli.cli import render
+    from schedcli.services.jobs import check_name
+    from schedcli.engine.retention import Retention
+
+    if keep is not None and keep < 0:
+        raise InvalidValue(f"invalid --keep {keep}: use 0 or more")
+    no_auto = auto is False
+    policy = Retention(older_than=duration_option(older_than, "--older-than"), keep=keep)
+    if auto and policy.empty:
+        raise UsageError("--auto needs --older-than and/or --keep")
+    if policy.empty and not no_auto:
+        raise UsageError("give --older-than DURATION and/or --keep N")
+    store = state_of(ctx).store()
+    job_id = None
+    if job is not None:
+        check_name(job)
+        job_id = store.get_job(job).id
+    now = current_time().timestamp()
+    with store.write():
+        deleted = policy.apply(store, now, job_id=job_id, dry_run=dry_run) if not policy.empty else 0
+        if not dry_run and (auto or no_auto):
+            Retention.save(store, policy if auto else None)
+    if json_out:
+        render.print_json({"deleted": deleted, "dry_run": dry_run,
+                           "auto": policy.to_dict() if auto else None if no_auto else Retention.load(store).to_dict()})
+        return
+    verb = "Would delete" if dry_run else "Deleted"
+    render.message(f"{verb} {deleted} run(s)")
+    if auto:
+        render.message(f"Automatic pruning after every run: {policy.describe()}")
+    elif no_auto:
+        render.message("Automatic pruning is off")
+
