@@ -1,6 +1,6 @@
 """What ``status``, ``health`` and ``stats`` compute: library code, no printing, no typer/rich.
 
-Time is always passed in (``now``); the queries live in :mod:`schedcli.db`.
+Time is always passed in (``now``); the queries live in :mod:`schedcli.store.stats`.
 
 A runner *ticks* when it claims due work (``run-due`` or a ``watch`` iteration,
 recorded as the ``last_tick`` state) — but an idle ``watch`` with nothing due
@@ -15,7 +15,7 @@ from datetime import datetime
 
 from schedcli import process
 from schedcli.store import Store
-from schedcli.model import Job
+from schedcli.model import FailingJob, Job
 from schedcli.schedule import format_duration
 from schedcli.schedule import iso
 
@@ -35,15 +35,6 @@ class Runner:
 
 
 @dataclass
-class Failing:
-    job: str
-    enabled: bool
-    run_id: int
-    status: str
-    at: float | None
-
-
-@dataclass
 class Overdue:
     job: str
     next_run_at: int
@@ -60,7 +51,7 @@ class Status:
     jobs: int
     enabled: int
     running: list[str]  # jobs with a run in progress (its runner alive)
-    failing: list[Failing]
+    failing: list[FailingJob]
     overdue: list[Overdue]
     cron_installed: bool | None = None  # None: unknown (no crontab program)
 
@@ -97,21 +88,20 @@ def collect_status(
     with store.read():
         runners = store.open_runners("watch")
         counts = store.count_jobs()
-        running_rows = store.running_runs()
-        failing_rows = store.failing_jobs()
-        overdue_rows = store.overdue_jobs(now_s - overdue_after)
+        running_runs = store.running_runs()
+        failing = store.failing_jobs()
+        overdue_jobs = store.overdue_jobs(now_s - overdue_after)
         last_tick = parse_tick(store.get_state("last_tick"))
         names = {}
-        if running_rows:
+        if running_runs:
             names = {j.id: j.name for j in store.list_jobs()}
     watches, stale = [], 0
     for r in runners:
-        if process.owner_alive(r["pid"], r["identity"]):
-            watches.append(Runner(r["id"], r["kind"], r["pid"], r["started_at"], r["heartbeat_at"],
-                                  now_s - r["heartbeat_at"]))
+        if process.owner_alive(r.pid, r.identity):
+            watches.append(Runner(r.id, r.kind, r.pid, r.started_at, r.heartbeat_at, now_s - r.heartbeat_at))
         else:
             stale += 1
-    running = sorted({names.get(r.job_id, r.job) for r in running_rows
+    running = sorted({names.get(r.job_id, r.job) for r in running_runs
                       if process.owner_alive(r.runner_pid, r.runner_identity)})
     return Status(
         db=str(store.path),
@@ -122,8 +112,8 @@ def collect_status(
         jobs=int(counts["jobs"]),
         enabled=int(counts["enabled"]),
         running=running,
-        failing=[Failing(r["job"], bool(r["enabled"]), r["run_id"], r["status"], r["at"]) for r in failing_rows],
-        overdue=[Overdue(r["job"], r["next_run_at"], now_s - r["next_run_at"]) for r in overdue_rows],
+        failing=failing,
+        overdue=[Overdue(o.job, o.next_run_at, now_s - o.next_run_at) for o in overdue_jobs],
         cron_installed=cron_installed,
     )
 
@@ -251,26 +241,26 @@ def compute_stats(
         percentiles = store.stats_percentiles(cutoff, job_id, (50, 95))
         failures = store.stats_last_failures(cutoff, job_id)
         recents = store.stats_recent(cutoff, job_id, recent)
-    for row in summary:
-        jid = row["job_id"]
+    for counts in summary:
+        jid = counts.job_id
         found = percentiles.get(jid, {})
         last = failures.get(jid)
         out.append(
             JobStats(
-                job=row["job"],
-                enabled=bool(row["enabled"]),
-                runs=int(row["runs"]),
-                success=int(row["success"]) + int(row["warnings"]),
-                warnings=int(row["warnings"]),
-                failures=int(row["failures"]),
-                skipped=int(row["skipped"]),
-                missed=int(row["missed"]),
+                job=counts.job,
+                enabled=counts.enabled,
+                runs=counts.runs,
+                success=counts.success + counts.warnings,
+                warnings=counts.warnings,
+                failures=counts.failures,
+                skipped=counts.skipped,
+                missed=counts.missed,
                 p50_s=found.get(50),
                 p95_s=found.get(95),
-                last_failure_at=last["at"] if last else None,
-                last_failure_status=last["status"] if last else None,
-                last_failure_run=last["run_id"] if last else None,
-                recent=[(r["status"], r["duration_s"]) for r in recents.get(jid, [])],
+                last_failure_at=last.at if last else None,
+                last_failure_status=last.status if last else None,
+                last_failure_run=last.run_id if last else None,
+                recent=[(r.status, r.duration_s) for r in recents.get(jid, [])],
             )
         )
     return out

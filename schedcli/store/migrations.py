@@ -7,8 +7,17 @@ REAL for measured start and end times.
 
 from __future__ import annotations
 
+import sqlite3
+from typing import TYPE_CHECKING
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from schedcli.errors import DatabaseError
+from schedcli.store.connection import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from schedcli.store.connection import Connection
 
 migrations = Migrations("schedcli")
 
@@ -124,3 +133,38 @@ def m002_notifications(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX hook_results_run ON hook_results (run_id)")
+
+
+def upgrade(store: "Connection") -> None:
+    """Bring an opened database up to this version's schema (its user_version is behind).
+
+    An SQLite file that is not a schedcli one is refused before anything is written to it.
+    """
+    c = store.conn
+    if c.execute("PRAGMA user_version").fetchone()[0] == 0:
+        foreign = _foreign_tables(c)
+        if foreign:  # checked before anything is written to the file
+            raise DatabaseError(
+                f"{store.path} is an SQLite database but not a schedcli one "
+                f"(it has tables {', '.join(sorted(foreign)[:5])}); the file was left untouched"
+            )
+    if c.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
+        c.execute("PRAGMA journal_mode = WAL")
+    with store.write():
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA_VERSION:
+            return
+        if version == 0 and _foreign_tables(c):
+            raise DatabaseError(f"{store.path} is not a schedcli database; the file was left untouched")
+        migrations.apply(Database(c))
+        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _foreign_tables(c: sqlite3.Connection) -> list[str]:
+    return [
+        r[0]
+        for r in c.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations'"
+        )
+    ]
