@@ -232,7 +232,7 @@ def stats(
     json_out: bool = _JSON,
 ) -> None:
     """Runs, success rate, p50/p95 duration, last failure and recent outcomes per job."""
-    from schedcli.services.status import compute_stats, stats_dict
+    from schedcli.services.stats import compute_stats, stats_dict
     from schedcli.services.jobs import check_name
     from schedcli.schedule import local_text
 
