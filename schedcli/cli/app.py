@@ -709,7 +709,7 @@ def prune(
 @app.command()
 def collectors(json_out: bool = JSON_OPT) -> None:
     """List collectors registered in the schedcli.collectors entry-point group."""
-    from schedcli.collectors import registered
+    from schedcli.services.collectors import registered
 
     found = registered()
     if json_out:
