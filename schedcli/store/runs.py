@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from schedcli.errors import JobNotFound
+from schedcli.errors import DatabaseError, JobNotFound
 from schedcli.store import rows
 from schedcli.store.connection import Connection
 
@@ -24,6 +25,16 @@ class RunQueries(Connection):
         marks = ", ".join("?" for _ in fields)
         cur = self._q(f"INSERT INTO runs ({cols}) VALUES ({marks})", list(fields.values()))
         return int(cur.lastrowid)
+
+    def insert_run_once(self, fields: dict[str, Any]) -> int | None:
+        """Insert a scheduled run unless its occurrence (job, scheduled_for, attempt) already
+        has one: then None, and nothing is written (an occurrence never runs twice)."""
+        try:
+            return self.insert_run(fields)
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc):
+                return None
+            raise DatabaseError(f"cannot record a run of {fields.get('job')!r}: {exc}") from None
 
     def update_run(self, run_id: int, fields: dict[str, Any]) -> None:
         sets = ", ".join(f"{k} = ?" for k in fields)
