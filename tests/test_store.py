@@ -35,3 +35,14 @@ def test_an_occurrence_is_inserted_once(db_path):
             retry = store.insert_run_once({**row, "attempt": 2})
         assert first is not None and again is None and retry not in (None, first)
         assert len(store.history()) == 2
+
+
+def test_a_column_without_a_field_is_an_error(db_path):
+    import pytest
+
+    with Store(db_path) as store:
+        add_job(store, "j", JobSpec(kind="every", expr="5m", timezone="UTC", command=["true"]), T0)
+        with pytest.raises(TypeError, match="no field for column.*surprise"):
+            rows.jobs(store.conn.execute(f"SELECT {', '.join(rows.JOB_COLUMNS)}, 1 AS surprise FROM jobs"))
+        with pytest.raises(TypeError, match="needs column.*name"):
+            rows.jobs(store.conn.execute("SELECT id, kind FROM jobs"))

@@ -1,13 +1,15 @@
 """How jobs and runs are stored: their columns, and rows mapped to models by column name.
 
 A query's columns are matched to the model's fields by name (from the cursor's
-description), never by position, so a query may select the columns in any order
-and a model never sees an SQL row. Models are imported when a row is first mapped:
+description, once per distinct query), never by position, so a query may select
+the columns in any order and a model never sees an SQL row. Models are imported when a row is first mapped:
 the quick ``run-due`` path that finds nothing due never loads them.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
@@ -32,8 +34,29 @@ def columns(names: tuple[str, ...], table: str | None = None) -> str:
     return ", ".join(names) if table is None else ", ".join(f"{table}.{name}" for name in names)
 
 
-def _names(cursor: "sqlite3.Cursor") -> list[str]:
-    return [d[0] for d in cursor.description]
+def _names(cursor: "sqlite3.Cursor") -> tuple[str, ...]:
+    return tuple(d[0] for d in cursor.description)
+
+
+@lru_cache(maxsize=64)
+def _arguments(model: type, names: tuple[str, ...]) -> Callable[[tuple], tuple]:
+    """How a row with columns ``names`` becomes the positional arguments of ``model``:
+    columns matched to the dataclass's fields by name (once per distinct query), then
+    picked in the fields' order. Fields without a column keep their defaults (they must
+    come last); a column that is not a field is an error."""
+    from dataclasses import fields
+
+    order = [f.name for f in fields(model)]
+    unknown = [n for n in names if n not in order]
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field for column(s) {', '.join(unknown)}")
+    present = [f for f in order if f in names]
+    if present != order[: len(present)]:
+        missing = [f for f in order[: len(present)] if f not in names]
+        raise TypeError(f"{model.__name__} needs column(s) {', '.join(missing)}")
+    position = {n: i for i, n in enumerate(names)}
+    pick = itemgetter(*(position[f] for f in present))
+    return pick if len(present) > 1 else (lambda row: (pick(row),))
 
 
 def _job_decoder(cursor: "sqlite3.Cursor") -> Callable[[tuple], "Job"]:
@@ -42,18 +65,16 @@ def _job_decoder(cursor: "sqlite3.Cursor") -> Callable[[tuple], "Job"]:
 
     from schedcli.model import Job
 
-    names = _names(cursor)
+    arguments = _arguments(Job, _names(cursor))
 
     def decode(row: tuple) -> "Job":
-        fields = dict(zip(names, row))
-        command = fields["command"]
-        if command is not None:
-            fields["command"] = loads(command)
-        params, env = fields["params"], fields["env"]
-        fields["params"] = loads(params) if params != "{}" else {}
-        fields["env"] = loads(env) if env != "{}" else {}
-        fields["enabled"] = bool(fields["enabled"])
-        return Job(**fields)
+        job = Job(*arguments(row))
+        if job.command is not None:
+            job.command = loads(job.command)
+        job.params = loads(job.params) if job.params != "{}" else {}
+        job.env = loads(job.env) if job.env != "{}" else {}
+        job.enabled = bool(job.enabled)
+        return job
 
     return decode
 
@@ -70,24 +91,17 @@ def job_or_none(cursor: "sqlite3.Cursor") -> "Job | None":
     return None if row is None else _job_decoder(cursor)(row)
 
 
-def runs_by_id(cursor: "sqlite3.Cursor") -> dict[int, "Run"]:
-    """Every row of a query on ``runs`` (all of RUN_COLUMNS) as a :class:`~schedcli.model.Run`, by id."""
-    from schedcli.model import Run
-
-    names = _names(cursor)
-    out = {}
-    for row in cursor.fetchall():
-        run = Run(**dict(zip(names, row)))
-        out[run.id] = run
-    return out
-
-
 def runs(cursor: "sqlite3.Cursor") -> list["Run"]:
     """Every row of a query on ``runs`` (all of RUN_COLUMNS), in the query's order."""
     from schedcli.model import Run
 
-    names = _names(cursor)
-    return [Run(**dict(zip(names, row))) for row in cursor.fetchall()]
+    arguments = _arguments(Run, _names(cursor))
+    return [Run(*arguments(row)) for row in cursor.fetchall()]
+
+
+def runs_by_id(cursor: "sqlite3.Cursor") -> dict[int, "Run"]:
+    """Every row of a query on ``runs`` (all of RUN_COLUMNS) as a :class:`~schedcli.model.Run`, by id."""
+    return {run.id: run for run in runs(cursor)}
 
 
 def encode_job(fields: dict[str, Any]) -> dict[str, Any]:
