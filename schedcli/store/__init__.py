@@ -10,8 +10,10 @@ query classes, one per part of the schema, over one :class:`~schedcli.store.conn
 * :mod:`~schedcli.store.stats`: the read-only queries of ``status``, ``health`` and ``stats``;
 * :mod:`~schedcli.store.rows`: rows mapped to models (:mod:`schedcli.model`) by column name.
 
-Nothing from SQLite (rows, cursors) leaves the package except the connection itself
-(``Store.conn``) and the transactions' context managers.
+No SQLite row or cursor leaves the package: queries return models and small frozen
+dataclasses of :mod:`schedcli.model`. What does is the connection itself (``Store.conn``,
+also what ``write()`` and ``read()`` yield) and ``sqlite3.IntegrityError`` from
+``insert_run`` on a duplicate occurrence (``insert_run_once`` answers None instead).
 """
 
 from __future__ import annotations
