@@ -11,24 +11,20 @@ It runs in a child Python process (so a timeout or a crash cannot take the
 runner down). Returning normally means success (a returned value is printed,
 as JSON when it is not a string); raising :class:`CollectorWarning` means
 ``warning``; any other exception means ``error`` (its traceback is the output).
+
+This module is the API for collector authors (``from schedcli.collectors import
+CollectorWarning``); finding, checking and loading collectors is
+:mod:`schedcli.services.collectors`.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Callable
 
-from schedcli.errors import InvalidValue
 from schedcli.model import CONTEXT_ENV as CONTEXT_ENV  # re-exported: the collector protocol
 from schedcli.model import WARNING_EXIT_CODE as WARNING_EXIT_CODE
 
 ENTRY_POINT_GROUP = "schedcli.collectors"
-
-_REF_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$|^[A-Za-z0-9][\w.-]*$")
 
 
 class CollectorWarning(Exception):
@@ -43,54 +39,3 @@ class CollectorContext:
     trigger: str
     attempt: int = 1
     params: dict[str, str] = field(default_factory=dict)
-
-
-@lru_cache(maxsize=1)
-def registered() -> dict[str, str]:
-    """Names registered in the ``schedcli.collectors`` entry-point group -> their targets.
-
-    Read once per process (installed packages do not change while a command runs).
-    """
-    from importlib.metadata import entry_points
-
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
-def check_ref(ref: str) -> str:
-    """Validate a collector reference at ``add`` time (without running anything)."""
-    if not _REF_RE.match(ref or ""):
-        raise InvalidValue(
-            f"invalid collector {ref!r}: use a registered name (see: schedcli collectors) "
-            "or module:function"
-        )
-    if ":" not in ref:
-        if ref not in registered():
-            raise InvalidValue(
-                f"unknown collector {ref!r}: it is not registered in the "
-                f"'{ENTRY_POINT_GROUP}' entry-point group (see: schedcli collectors)"
-            )
-        return ref
-    module = ref.split(":", 1)[0]
-    try:
-        found = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        found = None
-    if found is None:
-        raise InvalidValue(f"invalid collector {ref!r}: no module named {module!r}")
-    return ref
-
-
-def resolve(ref: str) -> Callable[[CollectorContext], Any]:
-    """Load the collector function named by ``ref`` (in the child process)."""
-    if ":" in ref:
-        module_name, _, attr = ref.partition(":")
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-        return obj
-    from importlib.metadata import entry_points
-
-    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == ref]
-    if not matches:
-        raise LookupError(f"collector {ref!r} is not registered in {ENTRY_POINT_GROUP}")
-    return matches[0].load()

@@ -1,11 +1,10 @@
-"""The nouns: a job (what runs, when), a run (one occurrence and its outcome)."""
+"""The nouns: a job (what runs, when), a run (one occurrence and its outcome), and what the
+store reports about them. Plain data: how they are stored is :mod:`schedcli.store`'s business."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 STATUSES = ("running", "success", "warning", "error", "timeout", "skipped", "missed", "interrupted")
 FINISHED_OK = ("success", "warning")
@@ -48,28 +47,6 @@ class Job:
     last_run_at: float | None = None
     last_status: str | None = None
 
-    @classmethod
-    def from_row(cls, row: Any) -> "Job":
-        """Build from a row whose columns follow ``db._JOB_COLUMNS`` (plus, optionally,
-        last_run_at and last_status)."""
-        (id_, name, kind, expr, timezone, anchor, command, collector, params, env, cwd, timeout,
-         overlap, grace, catch_up, retries, retry_delay, enabled, description, next_run_at,
-         created_at, updated_at, on_failure, on_success, on_recovery, webhook, *last) = tuple(row)
-        return cls(
-            id=id_, name=name, kind=kind, expr=expr, timezone=timezone, anchor=anchor,
-            command=json.loads(command) if command is not None else None,
-            collector=collector,
-            params=json.loads(params) if params != "{}" else {},
-            env=json.loads(env) if env != "{}" else {},
-            cwd=cwd, timeout=timeout, overlap=overlap, grace=grace, catch_up=catch_up,
-            retries=retries, retry_delay=retry_delay, enabled=bool(enabled),
-            description=description, next_run_at=next_run_at,
-            created_at=created_at, updated_at=updated_at,
-            on_failure=on_failure, on_success=on_success, on_recovery=on_recovery, webhook=webhook,
-            last_run_at=last[0] if last else None,
-            last_status=last[1] if last else None,
-        )
-
     @property
     def finished(self) -> bool:
         """A one-off job whose time has been handled."""
@@ -95,28 +72,6 @@ class Run:
     missed_first: int | None = None
     missed_last: int | None = None
 
-    @classmethod
-    def from_row(cls, row: Any) -> "Run":
-        keys = row.keys()
-        return cls(
-            id=row["id"],
-            job_id=row["job_id"],
-            job=row["job"],
-            trigger=row["trigger"],
-            scheduled_for=row["scheduled_for"],
-            attempt=row["attempt"],
-            status=row["status"],
-            reason=row["reason"],
-            started_at=row["started_at"],
-            finished_at=row["finished_at"],
-            duration_s=row["duration_s"],
-            exit_code=row["exit_code"],
-            pid=row["pid"] if "pid" in keys else None,
-            missed_count=row["missed_count"],
-            missed_first=row["missed_first"],
-            missed_last=row["missed_last"],
-        )
-
     @property
     def ok(self) -> bool:
         return self.status in FINISHED_OK
@@ -135,6 +90,83 @@ class LiveRun:
     runner_pid: int | None
     runner_identity: str | None
     started_at: float | None
+
+
+@dataclass(frozen=True)
+class RunnerRecord:
+    """A runner (``run-due``, ``watch``, ``run``) as it registered itself, with its last heartbeat."""
+
+    id: int
+    kind: str
+    pid: int
+    identity: str | None
+    started_at: float
+    heartbeat_at: float
+
+
+@dataclass(frozen=True)
+class HookRecord:
+    """What one hook (command or webhook) reported after a run, and when."""
+
+    event: str
+    target: str
+    ok: bool
+    detail: str | None
+    at: float
+
+
+@dataclass(frozen=True)
+class FailingJob:
+    """A job whose latest real run ended error, timeout or interrupted."""
+
+    job: str
+    enabled: bool
+    run_id: int
+    status: str
+    at: float | None
+
+
+@dataclass(frozen=True)
+class OverdueJob:
+    """An enabled job whose next run should have started by now."""
+
+    job: str
+    next_run_at: int
+
+
+@dataclass(frozen=True)
+class JobRunCounts:
+    """A job's runs in a stats window, counted by outcome (real runs: success, warning,
+    error, timeout, interrupted; ``timed``: real runs with a duration)."""
+
+    job_id: int
+    job: str
+    enabled: bool
+    runs: int
+    success: int
+    warnings: int
+    failures: int
+    skipped: int
+    missed: int
+    timed: int
+
+
+@dataclass(frozen=True)
+class LastFailure:
+    """A job's latest run that ended error, timeout or interrupted."""
+
+    job_id: int
+    run_id: int
+    status: str
+    at: float | None
+
+
+@dataclass(frozen=True)
+class RecentRun:
+    """The outcome and duration of one of a job's latest real runs."""
+
+    status: str
+    duration_s: float | None
 
 
 @dataclass

@@ -98,7 +98,7 @@ def test_webhook_receives_the_run(db_path, webhook_server):
     assert body["run"]["job"] == "w" and body["run"]["status"] == "error" and body["run"]["exit_code"] == 2
     assert body["output_tail"] == "payload\n"
     [hook] = store.hook_results(1)
-    assert hook["ok"] == 1 and hook["detail"] == "HTTP 200"
+    assert hook.ok == 1 and hook.detail == "HTTP 200"
 
 
 def test_failing_hooks_are_recorded_and_never_block(db_path, webhook_server):
@@ -113,7 +113,7 @@ def test_failing_hooks_are_recorded_and_never_block(db_path, webhook_server):
                                    webhook="http://127.0.0.1:9/unreachable"), T0)
     result = _engine(store, timeout=1.0).tick(T0 + timedelta(minutes=1))
     assert sorted(r.status for r in result.runs) == ["error"] * 3
-    details = {(h["target"], h["ok"], h["detail"].split(":")[0])
+    details = {(h.target, h.ok, h.detail.split(":")[0])
                for rid in (1, 2, 3) for h in store.hook_results(rid)}
     assert ("job on-failure", 0, "exit code 7") in details
     assert ("job webhook", 0, "HTTP 500") in details

@@ -15,7 +15,7 @@ import pytest
 
 from schedcli.cli.render import outcome_strip, sparkline
 from schedcli.store import Store
-from schedcli.services.status import compute_stats, nearest_rank
+from schedcli.services.stats import compute_stats, nearest_rank
 
 NOW = time.time()
 

@@ -13,7 +13,7 @@ app = typer.Typer()
 def collectors(json_out: bool = JSON_OPT) -> None:
     """List collectors registered in the schedcli.collectors entry-point group."""
     from schedcli.cli import render
-    from schedcli.collectors import registered
+    from schedcli.services.collectors import registered
 
     found = registered()
     if json_out:

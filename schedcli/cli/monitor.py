@@ -142,7 +142,7 @@ def stats(
 ) -> None:
     """Runs, success rate, p50/p95 duration, last failure and recent outcomes per job."""
     from schedcli.cli import render
-    from schedcli.services.status import compute_stats, stats_dict
+    from schedcli.services.stats import compute_stats, stats_dict
     from schedcli.services.jobs import check_name
 
     window = duration_option(since, "--since") if since is not None else None

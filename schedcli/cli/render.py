@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
-    from schedcli.services.status import JobStats
+    from schedcli.services.stats import JobStats
 
 STATUS_STYLE = {
     "success": "green",

@@ -64,7 +64,7 @@ def logs(
         doc["output_truncated"] = truncated
         doc["output_bytes"] = total
         doc["hooks"] = [
-            {"event": h["event"], "target": h["target"], "ok": bool(h["ok"]), "detail": h["detail"]}
+            {"event": h.event, "target": h.target, "ok": h.ok, "detail": h.detail}
             for h in hooks
         ]
         render.print_json(doc)
@@ -76,8 +76,8 @@ def logs(
     if truncated:
         sys.stderr.write(f"(output truncated: {total} bytes written, head and tail kept)\n")
     for hook in hooks:
-        state = "ok" if hook["ok"] else "FAILED"
-        sys.stderr.write(f"({hook['target']} for {hook['event']}: {state}: {hook['detail']})\n")
+        state = "ok" if hook.ok else "FAILED"
+        sys.stderr.write(f"({hook.target} for {hook.event}: {state}: {hook.detail})\n")
 
 
 @app.command("next")

@@ -10,13 +10,8 @@ import os
 import sys
 import traceback
 
-from schedcli.collectors import (
-    CONTEXT_ENV,
-    WARNING_EXIT_CODE,
-    CollectorContext,
-    CollectorWarning,
-    resolve,
-)
+from schedcli.collectors import CONTEXT_ENV, WARNING_EXIT_CODE, CollectorContext, CollectorWarning
+from schedcli.services.collectors import resolve
 
 
 def main(argv: list[str]) -> int:

@@ -122,7 +122,7 @@ def _target_fields(spec: JobSpec) -> dict[str, Any]:
             raise InvalidValue("the command contains a NUL character")
         return {"command": spec.command, "collector": None}
     if spec.collector is not None:
-        from schedcli.collectors import check_ref
+        from schedcli.services.collectors import check_ref
 
         check_ref(spec.collector)
         return {"collector": spec.collector, "command": None}

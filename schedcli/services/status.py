@@ -1,6 +1,7 @@
-"""What ``status``, ``health`` and ``stats`` compute: library code, no printing, no typer/rich.
+"""What ``status`` and ``health`` compute: library code, no printing, no typer/rich.
 
-Time is always passed in (``now``); the queries live in :mod:`schedcli.db`.
+Time is always passed in (``now``); the queries live in :mod:`schedcli.store`.
+``stats`` is :mod:`schedcli.services.stats`.
 
 A runner *ticks* when it claims due work (``run-due`` or a ``watch`` iteration,
 recorded as the ``last_tick`` state) — but an idle ``watch`` with nothing due
@@ -10,18 +11,17 @@ recent counts as ticking too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from schedcli import process
 from schedcli.store import Store
-from schedcli.model import Job
+from schedcli.model import FailingJob
 from schedcli.schedule import format_duration
 from schedcli.schedule import iso
 
 DEFAULT_MAX_TICK_AGE = 180  # s: cron ticks every 60 s, watch beats every 30 s
 DEFAULT_OVERDUE_AFTER = 120  # s
-RECENT_RUNS = 20
 
 
 @dataclass
@@ -32,15 +32,6 @@ class Runner:
     started_at: float
     heartbeat_at: float
     heartbeat_age_s: float
-
-
-@dataclass
-class Failing:
-    job: str
-    enabled: bool
-    run_id: int
-    status: str
-    at: float | None
 
 
 @dataclass
@@ -60,7 +51,7 @@ class Status:
     jobs: int
     enabled: int
     running: list[str]  # jobs with a run in progress (its runner alive)
-    failing: list[Failing]
+    failing: list[FailingJob]
     overdue: list[Overdue]
     cron_installed: bool | None = None  # None: unknown (no crontab program)
 
@@ -97,21 +88,20 @@ def collect_status(
     with store.read():
         runners = store.open_runners("watch")
         counts = store.count_jobs()
-        running_rows = store.running_runs()
-        failing_rows = store.failing_jobs()
-        overdue_rows = store.overdue_jobs(now_s - overdue_after)
+        running_runs = store.running_runs()
+        failing = store.failing_jobs()
+        overdue_jobs = store.overdue_jobs(now_s - overdue_after)
         last_tick = parse_tick(store.get_state("last_tick"))
         names = {}
-        if running_rows:
+        if running_runs:
             names = {j.id: j.name for j in store.list_jobs()}
     watches, stale = [], 0
     for r in runners:
-        if process.owner_alive(r["pid"], r["identity"]):
-            watches.append(Runner(r["id"], r["kind"], r["pid"], r["started_at"], r["heartbeat_at"],
-                                  now_s - r["heartbeat_at"]))
+        if process.owner_alive(r.pid, r.identity):
+            watches.append(Runner(r.id, r.kind, r.pid, r.started_at, r.heartbeat_at, now_s - r.heartbeat_at))
         else:
             stale += 1
-    running = sorted({names.get(r.job_id, r.job) for r in running_rows
+    running = sorted({names.get(r.job_id, r.job) for r in running_runs
                       if process.owner_alive(r.runner_pid, r.runner_identity)})
     return Status(
         db=str(store.path),
@@ -122,8 +112,8 @@ def collect_status(
         jobs=int(counts["jobs"]),
         enabled=int(counts["enabled"]),
         running=running,
-        failing=[Failing(r["job"], bool(r["enabled"]), r["run_id"], r["status"], r["at"]) for r in failing_rows],
-        overdue=[Overdue(r["job"], r["next_run_at"], now_s - r["next_run_at"]) for r in overdue_rows],
+        failing=failing,
+        overdue=[Overdue(o.job, o.next_run_at, now_s - o.next_run_at) for o in overdue_jobs],
         cron_installed=cron_installed,
     )
 
@@ -195,105 +185,4 @@ def status_dict(status: Status) -> dict:
             {"job": o.job, "next_run_at": iso(o.next_run_at), "late_s": round(o.late_s, 1)}
             for o in status.overdue
         ],
-    }
-
-
-# -- stats ------------------------------------------------------------------------------
-
-
-@dataclass
-class JobStats:
-    job: str
-    enabled: bool
-    runs: int  # real runs: success, warning, error, timeout, interrupted
-    success: int  # success + warning
-    warnings: int
-    failures: int  # error + timeout + interrupted
-    skipped: int
-    missed: int  # missed occurrences
-    p50_s: float | None
-    p95_s: float | None
-    last_failure_at: float | None
-    last_failure_status: str | None
-    last_failure_run: int | None
-    recent: list[tuple[str, float | None]] = field(default_factory=list)  # oldest first
-
-    @property
-    def success_rate(self) -> float | None:
-        return None if self.runs == 0 else self.success / self.runs
-
-
-def nearest_rank(count: int, percent: int) -> int:
-    """0-based offset of the ``percent``-th percentile among ``count`` sorted values (nearest rank)."""
-    rank = (count * percent + 99) // 100  # ceil(count * percent / 100)
-    return max(rank, 1) - 1
-
-
-def compute_stats(
-    store: Store,
-    now: datetime,
-    *,
-    since: float | None = None,
-    job: Job | None = None,
-    recent: int = RECENT_RUNS,
-) -> list[JobStats]:
-    """Per-job statistics over runs started within ``since`` seconds before ``now`` (all when None).
-
-    A fixed number of queries whatever the number of jobs: counts are SQL aggregates, the
-    percentiles one window-function sort in SQLite, and only ``recent`` rows per job come
-    into Python.
-    """
-    cutoff = None if since is None else now.timestamp() - since
-    job_id = job.id if job else None
-    out: list[JobStats] = []
-    with store.read():
-        summary = store.stats_summary(cutoff, job_id)
-        percentiles = store.stats_percentiles(cutoff, job_id, (50, 95))
-        failures = store.stats_last_failures(cutoff, job_id)
-        recents = store.stats_recent(cutoff, job_id, recent)
-    for row in summary:
-        jid = row["job_id"]
-        found = percentiles.get(jid, {})
-        last = failures.get(jid)
-        out.append(
-            JobStats(
-                job=row["job"],
-                enabled=bool(row["enabled"]),
-                runs=int(row["runs"]),
-                success=int(row["success"]) + int(row["warnings"]),
-                warnings=int(row["warnings"]),
-                failures=int(row["failures"]),
-                skipped=int(row["skipped"]),
-                missed=int(row["missed"]),
-                p50_s=found.get(50),
-                p95_s=found.get(95),
-                last_failure_at=last["at"] if last else None,
-                last_failure_status=last["status"] if last else None,
-                last_failure_run=last["run_id"] if last else None,
-                recent=[(r["status"], r["duration_s"]) for r in recents.get(jid, [])],
-            )
-        )
-    return out
-
-
-def _r(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def stats_dict(s: JobStats) -> dict:
-    return {
-        "job": s.job,
-        "runs": s.runs,
-        "success": s.success,
-        "failures": s.failures,
-        "warnings": s.warnings,
-        "skipped": s.skipped,
-        "missed": s.missed,
-        "success_rate": _r(s.success_rate, 4),
-        "p50_s": _r(s.p50_s),
-        "p95_s": _r(s.p95_s),
-        "last_failure_at": iso(s.last_failure_at),
-        "last_failure_status": s.last_failure_status,
-        "last_failure_run": s.last_failure_run,
-        "recent": [{"status": status, "duration_s": _r(d)} for status, d in s.recent],
     }

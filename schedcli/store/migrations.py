@@ -1,16 +1,81 @@
 """Schema migrations, applied in order through sqlite-utils ``Migrations``.
 
-Never edit a migration that has been released: add a new one.
+Never edit a migration that has been released: add a new one (and count it in
+``SCHEMA_VERSION``, :mod:`schedcli.store.connection`).
 Times are stored as Unix epoch seconds (UTC): INTEGER for schedule instants,
 REAL for measured start and end times.
+
+The schema version is recorded in one place: ``PRAGMA user_version``, the number of
+migrations applied (in the file's header: every open reads it without a query and
+without loading sqlite-utils). Each migration moves it in the transaction that
+changes the schema. Databases written before m003 also had sqlite-utils' table of
+applied migrations (``_sqlite_migrations``), always in step with user_version: m003
+drops it.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-migrations = Migrations("schedcli")
+from schedcli.errors import DatabaseError
+from schedcli.store.connection import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from schedcli.store.connection import Connection
+
+LEGACY_TABLE = "_sqlite_migrations"  # sqlite-utils' record, kept beside user_version before m003
+
+
+class UserVersionMigrations(Migrations):
+    """sqlite-utils ``Migrations`` whose record of what has been applied is
+    ``PRAGMA user_version``: the first ``user_version`` migrations of the set, in order.
+
+    Registration (``@migrations()``), ``pending``, ``applied`` and ``apply`` (with
+    ``stop_before``) work as in sqlite-utils; no ``_sqlite_migrations`` row is written
+    and no time of application is kept (``applied_at`` is empty).
+    """
+
+    def __len__(self) -> int:
+        return len(self._migrations)
+
+    def applied(self, db: Database) -> list[Migrations._AppliedMigration]:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        return [self._AppliedMigration(name=m.name, applied_at="") for m in self._migrations[:version]]
+
+    def apply(self, db: Database, *, stop_before: str | Iterable[str] | None = None) -> None:
+        """Apply the pending migrations in order, each in a transaction (a savepoint
+        inside one already open) together with the new user_version."""
+        if stop_before is None:
+            stop_names: set[str] = set()
+        elif isinstance(stop_before, str):
+            stop_names = {stop_before}
+        else:
+            stop_names = set(stop_before)
+        done = self.applied(db)
+        already = stop_names.intersection(m.name for m in done)
+        if already:  # as sqlite-utils: stopping before an applied migration cannot be honoured
+            raise ValueError(
+                f"Cannot stop before migration(s) {', '.join(sorted(already))} in set "
+                f"'{self.name}' - already been applied"
+            )
+        for number, migration in enumerate(self._migrations[len(done):], start=len(done) + 1):
+            if migration.name in stop_names:
+                return
+            if migration.transactional:
+                with db.atomic():
+                    migration.fn(db)
+                    db.execute(f"PRAGMA user_version = {number}")
+            else:
+                migration.fn(db)
+                db.execute(f"PRAGMA user_version = {number}")
+
+
+migrations = UserVersionMigrations("schedcli")
 
 
 @migrations()
@@ -124,3 +189,48 @@ def m002_notifications(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX hook_results_run ON hook_results (run_id)")
+
+
+
+@migrations()
+def m003_one_schema_version_record(db: Database) -> None:
+    """The schema version is kept in PRAGMA user_version only."""
+    db.execute(f"DROP TABLE IF EXISTS {LEGACY_TABLE}")
+
+
+def upgrade(store: "Connection") -> None:
+    """Bring an opened database up to this version's schema (its user_version is behind).
+
+    An SQLite file that is not a schedcli one is refused before anything is written to it.
+    """
+    c = store.conn
+    if c.execute("PRAGMA user_version").fetchone()[0] == 0:
+        foreign = _foreign_tables(c)
+        if foreign:  # checked before anything is written to the file
+            raise DatabaseError(
+                f"{store.path} is an SQLite database but not a schedcli one "
+                f"(it has tables {', '.join(sorted(foreign)[:5])}); the file was left untouched"
+            )
+    if c.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
+        c.execute("PRAGMA journal_mode = WAL")
+    with store.write():
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA_VERSION:
+            return
+        if version == 0 and _foreign_tables(c):
+            raise DatabaseError(f"{store.path} is not a schedcli database; the file was left untouched")
+        migrations.apply(Database(c))
+
+
+def _foreign_tables(c: sqlite3.Connection) -> list[str]:
+    return [
+        r[0]
+        for r in c.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            f"AND name NOT LIKE 'sqlite_%' AND name != '{LEGACY_TABLE}'"
+        )
+    ]
+
+
+if len(migrations) != SCHEMA_VERSION:  # pragma: no cover - caught by the first test run
+    raise RuntimeError(f"SCHEMA_VERSION is {SCHEMA_VERSION} but there are {len(migrations)} migrations")

@@ -43,11 +43,11 @@ def parse(text: str, fmt: str, *, system: bool = False) -> Parsed:
     raise TransferError(f"cannot import format {fmt!r}: choose one of {', '.join(IMPORT_FORMATS)}")
 
 
-_COLLECTOR_PLACEHOLDER = "schedcli.collectors:check_ref"
+_COLLECTOR_PLACEHOLDER = "schedcli.services.collectors:check_ref"
 
 
 def _build(entry: Entry, now: datetime, checked_refs: set[str], notes: list[str]) -> dict[str, Any]:
-    from schedcli.collectors import check_ref
+    from schedcli.services.collectors import check_ref
     from schedcli.services.jobs import build_job
     from schedcli.schedule import local_zone_name, parse_when
 

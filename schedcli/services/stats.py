@@ -1,0 +1,113 @@
+"""What ``stats`` computes: per-job counts, success rate, duration percentiles, last failure and
+recent outcomes. Library code, no printing, no typer/rich; time is passed in (``now``) and the
+queries, aggregated in SQLite, live in :mod:`schedcli.store.stats`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schedcli.model import Job
+from schedcli.schedule import iso
+from schedcli.store import Store
+
+RECENT_RUNS = 20
+
+
+@dataclass
+class JobStats:
+    job: str
+    enabled: bool
+    runs: int  # real runs: success, warning, error, timeout, interrupted
+    success: int  # success + warning
+    warnings: int
+    failures: int  # error + timeout + interrupted
+    skipped: int
+    missed: int  # missed occurrences
+    p50_s: float | None
+    p95_s: float | None
+    last_failure_at: float | None
+    last_failure_status: str | None
+    last_failure_run: int | None
+    recent: list[tuple[str, float | None]] = field(default_factory=list)  # oldest first
+
+    @property
+    def success_rate(self) -> float | None:
+        return None if self.runs == 0 else self.success / self.runs
+
+
+def nearest_rank(count: int, percent: int) -> int:
+    """0-based offset of the ``percent``-th percentile among ``count`` sorted values (nearest rank)."""
+    rank = (count * percent + 99) // 100  # ceil(count * percent / 100)
+    return max(rank, 1) - 1
+
+
+def compute_stats(
+    store: Store,
+    now: datetime,
+    *,
+    since: float | None = None,
+    job: Job | None = None,
+    recent: int = RECENT_RUNS,
+) -> list[JobStats]:
+    """Per-job statistics over runs started within ``since`` seconds before ``now`` (all when None).
+
+    A fixed number of queries whatever the number of jobs: counts are SQL aggregates, the
+    percentiles one window-function sort in SQLite, and only ``recent`` rows per job come
+    into Python.
+    """
+    cutoff = None if since is None else now.timestamp() - since
+    job_id = job.id if job else None
+    out: list[JobStats] = []
+    with store.read():
+        summary = store.stats_summary(cutoff, job_id)
+        percentiles = store.stats_percentiles(cutoff, job_id, (50, 95))
+        failures = store.stats_last_failures(cutoff, job_id)
+        recents = store.stats_recent(cutoff, job_id, recent)
+    for counts in summary:
+        jid = counts.job_id
+        found = percentiles.get(jid, {})
+        last = failures.get(jid)
+        out.append(
+            JobStats(
+                job=counts.job,
+                enabled=counts.enabled,
+                runs=counts.runs,
+                success=counts.success + counts.warnings,
+                warnings=counts.warnings,
+                failures=counts.failures,
+                skipped=counts.skipped,
+                missed=counts.missed,
+                p50_s=found.get(50),
+                p95_s=found.get(95),
+                last_failure_at=last.at if last else None,
+                last_failure_status=last.status if last else None,
+                last_failure_run=last.run_id if last else None,
+                recent=[(r.status, r.duration_s) for r in recents.get(jid, [])],
+            )
+        )
+    return out
+
+
+def _r(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def stats_dict(s: JobStats) -> dict:
+    return {
+        "job": s.job,
+        "runs": s.runs,
+        "success": s.success,
+        "failures": s.failures,
+        "warnings": s.warnings,
+        "skipped": s.skipped,
+        "missed": s.missed,
+        "success_rate": _r(s.success_rate, 4),
+        "p50_s": _r(s.p50_s),
+        "p95_s": _r(s.p95_s),
+        "last_failure_at": iso(s.last_failure_at),
+        "last_failure_status": s.last_failure_status,
+        "last_failure_run": s.last_failure_run,
+        "recent": [{"status": status, "duration_s": _r(d)} for status, d in s.recent],
+    }

@@ -1,0 +1,193 @@
+"""Queries on runs, their captured output and their hooks' results; pruning the history."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from schedcli.errors import DatabaseError, JobNotFound
+from schedcli.store import rows
+from schedcli.store.connection import Connection
+
+if TYPE_CHECKING:
+    from schedcli.model import HookRecord, LiveRun, Run
+
+_IDS_PER_QUERY = 500  # run ids bound per query (SQLite allows 999 on old builds)
+_COLUMNS = rows.columns(rows.RUN_COLUMNS)
+_COLUMNS_OF_R = rows.columns(rows.RUN_COLUMNS, "r")
+
+
+class RunQueries(Connection):
+    """Runs: each returned as a :class:`~schedcli.model.Run`."""
+
+    def insert_run(self, fields: dict[str, Any]) -> int:
+        cols = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        cur = self._q(f"INSERT INTO runs ({cols}) VALUES ({marks})", list(fields.values()))
+        return int(cur.lastrowid)
+
+    def insert_run_once(self, fields: dict[str, Any]) -> int | None:
+        """Insert a scheduled run unless its occurrence (job, scheduled_for, attempt) already
+        has one: then None, and nothing is written (an occurrence never runs twice)."""
+        try:
+            return self.insert_run(fields)
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc):
+                return None
+            raise DatabaseError(f"cannot record a run of {fields.get('job')!r}: {exc}") from None
+
+    def update_run(self, run_id: int, fields: dict[str, Any]) -> None:
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        self._q(f"UPDATE runs SET {sets} WHERE id = ?", [*fields.values(), run_id])
+
+    def finish_run(self, run_id: int, fields: dict[str, Any]) -> bool:
+        """Record a run's end, only if it is still marked running."""
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        cur = self._q(
+            f"UPDATE runs SET {sets} WHERE id = ? AND status = 'running'", [*fields.values(), run_id]
+        )
+        return cur.rowcount == 1
+
+    def save_output(self, run_id: int, output: bytes, truncated: bool, total_bytes: int) -> None:
+        self._q(
+            "INSERT OR REPLACE INTO run_output (run_id, output, truncated, total_bytes) "
+            "VALUES (?, ?, ?, ?)",
+            (run_id, output, int(truncated), total_bytes),
+        )
+
+    def get_run(self, run_id: int) -> "Run":
+        found = rows.runs(self._q(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,)))
+        if not found:
+            raise JobNotFound(f"no run with id {run_id} (see: schedcli history)")
+        return found[0]
+
+    def get_output(self, run_id: int) -> tuple[bytes, bool, int] | None:
+        row = self._q(
+            "SELECT output, truncated, total_bytes FROM run_output WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return bytes(row[0]), bool(row[1]), int(row[2])
+
+    def running_runs(self, job_id: int | None = None) -> list["LiveRun"]:
+        """Runs still marked running, with the identities needed to judge them."""
+        from schedcli.model import LiveRun
+
+        sql = (
+            "SELECT id, job_id, job, pid, pid_identity, runner_pid, runner_identity, started_at "
+            "FROM runs WHERE status = 'running'"
+        )
+        if job_id is not None:
+            found = self._named(sql + " AND job_id = ? ORDER BY id", (job_id,))
+        else:
+            found = self._named(sql + " ORDER BY id")
+        return [LiveRun(**fields) for fields in found]
+
+    def has_running(self) -> bool:
+        return self._q("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone() is not None
+
+    def history(
+        self,
+        job_id: int | None = None,
+        status: str | None = None,
+        limit: int = 20,
+        before_id: int | None = None,
+    ) -> list["Run"]:
+        where, params = [], []
+        if job_id is not None:
+            where.append("job_id = ?")
+            params.append(job_id)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        sql = f"SELECT {_COLUMNS} FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        return rows.runs(self._q(sql, params))
+
+    def runs_by_ids(self, run_ids: list[int], *, with_retries: bool = False) -> list["Run"]:
+        """The given runs in id order; ``with_retries`` adds later attempts of the same occurrences.
+
+        Through the primary key and the occurrence index (never a scan of the history),
+        in chunks that stay below SQLite's limit on bound parameters.
+        """
+        found: dict[int, Run] = {}
+        for start in range(0, len(run_ids), _IDS_PER_QUERY):
+            chunk = run_ids[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT {_COLUMNS} FROM runs WHERE id IN ({marks})"
+            if with_retries:
+                sql += (
+                    f" UNION SELECT {_COLUMNS_OF_R} FROM runs AS o JOIN runs AS r"
+                    f" ON r.job_id = o.job_id AND r.scheduled_for = o.scheduled_for AND r.attempt > 1"
+                    f" WHERE o.id IN ({marks}) AND r.trigger = 'schedule'"
+                )
+            found.update(rows.runs_by_id(self._q(sql, chunk * 2 if with_retries else chunk)))
+        return [found[i] for i in sorted(found)]
+
+    def previous_outcome(self, job_id: int, before_id: int) -> str | None:
+        """Status of the job's last real run (not missed/skipped) before run ``before_id``."""
+        row = self._q(
+            "SELECT status FROM runs WHERE job_id = ? AND id < ? "
+            "AND status NOT IN ('missed', 'skipped', 'running') ORDER BY id DESC LIMIT 1",
+            (job_id, before_id),
+        ).fetchone()
+        return row[0] if row else None
+
+    def prune(
+        self,
+        *,
+        older_than: float | None = None,
+        keep: int | None = None,
+        job_id: int | None = None,
+        dry_run: bool = False,
+    ) -> int:
+        """Delete finished runs older than ``older_than`` (epoch) and/or beyond the newest
+        ``keep`` of each job. Runs still marked running are never deleted."""
+        conds = ["status != 'running'"]
+        params: list[Any] = []
+        if job_id is not None:
+            conds.append("job_id = ?")
+            params.append(job_id)
+        limits = []
+        if older_than is not None:
+            limits.append("coalesce(finished_at, started_at, scheduled_for) < ?")
+            params.append(older_than)
+        if keep is not None:
+            limits.append(
+                "id < coalesce((SELECT k.id FROM runs k WHERE k.job_id = runs.job_id "
+                "ORDER BY k.id DESC LIMIT 1 OFFSET ?), -1)"
+            )
+            params.append(max(keep - 1, 0) if keep > 0 else 0)
+            if keep == 0:
+                limits[-1] = "1"
+        if not limits:
+            return 0
+        where = " AND ".join(conds) + " AND (" + " OR ".join(limits) + ")"
+        if dry_run:
+            return int(self._q(f"SELECT count(*) FROM runs WHERE {where}", params).fetchone()[0])
+        cur = self._q(f"DELETE FROM runs WHERE {where}", params)
+        return int(cur.rowcount)
+
+    # -- hooks' results ----------------------------------------------------------
+
+    def record_hook(self, run_id: int, event: str, target: str, ok: bool, detail: str, at: float) -> None:
+        self._q(
+            "INSERT INTO hook_results (run_id, event, target, ok, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, event, target, int(ok), detail, at),
+        )
+
+    def hook_results(self, run_id: int) -> list["HookRecord"]:
+        """What each hook of the run reported, in the order they were recorded."""
+        from schedcli.model import HookRecord
+
+        found = self._named(
+            "SELECT event, target, ok, detail, at FROM hook_results WHERE run_id = ? ORDER BY id",
+            (run_id,),
+        )
+        return [HookRecord(**{**fields, "ok": bool(fields["ok"])}) for fields in found]
