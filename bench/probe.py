@@ -12,6 +12,11 @@
     spawnat T N                  sleep until epoch T, then start N ``/bin/date +%s.%N`` processes in
                                  a tight loop (no scheduler, no bookkeeping): the lower bound of the
                                  watch latency test on this machine. Prints date's readings - T.
+    watch DB N MODE              the real Engine.watch() loop (configured as the command line does)
+                                 until N runs have finished; MODE plain (each process started at
+                                 its instant), at-instant (plain, not claimed ahead of the
+                                 instant) or held (processes held before exec, in engines that had
+                                 that path). Writes "probe watch: ready" to stderr first.
 
 Output: one JSON document on stdout.
 """
@@ -289,6 +294,55 @@ def mode_spawnat(t: int, n: int) -> dict:
     return {"latencies_s": lat}
 
 
+def watch_variants() -> dict:
+    """What the engine in this tree can be asked to do (``bench/start50.py`` skips the rest)."""
+    import inspect
+
+    from schedcli.engine import Engine
+
+    return {
+        "held": hasattr(Engine, "_prepare_gates"),
+        "claim_ahead": "claim_ahead" in inspect.signature(Engine.watch).parameters,
+    }
+
+
+def mode_watch(db: str, n: int, mode: str) -> dict:
+    import signal
+    import threading
+
+    from schedcli import config, process
+    from schedcli.engine import configured_engine
+    from schedcli.store import Store
+
+    if hasattr(process, "become_subreaper"):
+        process.become_subreaper()  # as the command line's runners do
+    store = Store(db)
+    engine = configured_engine(store, config.load(), 64)
+    done = {"n": 0}
+    lock = threading.Lock()
+
+    def finished(run) -> None:
+        with lock:
+            done["n"] += 1
+            if done["n"] >= n:
+                engine.stop.set()
+
+    engine.on_finish = finished
+    signal.signal(signal.SIGTERM, lambda *_: engine.stop.set())
+    kwargs = {}
+    if mode == "plain" and hasattr(engine, "_prepare_gates"):
+        engine._prepare_gates = lambda *a, **k: None  # type: ignore[method-assign]
+    elif mode == "at-instant":
+        kwargs["claim_ahead"] = 0.0
+    elif mode == "held" and not hasattr(engine, "_prepare_gates"):
+        raise SystemExit("this engine has no held processes")
+    sys.stderr.write("probe watch: ready\n")
+    sys.stderr.flush()
+    engine.watch(**kwargs)
+    store.close()
+    return {"finished": done["n"]}
+
+
 def main(argv: list[str]) -> int:
     mode = argv[0]
     if mode == "claim":
@@ -303,6 +357,8 @@ def main(argv: list[str]) -> int:
         out = mode_spawn(int(argv[1]))
     elif mode == "spawnat":
         out = mode_spawnat(int(argv[1]), int(argv[2]))
+    elif mode == "watch":
+        out = mode_watch(argv[1], int(argv[2]), argv[3])
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     out.setdefault("hwm_kib", hwm_kib())
