@@ -222,7 +222,10 @@ def mode_ticks(db: str, n: int) -> dict:
     real_claim = engine.claim
     t_start = time.perf_counter()
 
-    real_dispatch = engine._dispatch
+    # The engine's executor (engines before the split had a _dispatch method of their own).
+    owner = getattr(engine, "executor", engine)
+    attr = "dispatch" if hasattr(owner, "dispatch") else "_dispatch"
+    real_dispatch = getattr(owner, attr)
 
     def dispatch(pool, claims, at=None):
         # Counted once handed over: between its claim and its instant (watch claims just
@@ -246,7 +249,7 @@ def mode_ticks(db: str, n: int) -> dict:
         return claims, created
 
     engine.claim = claim  # type: ignore[method-assign]
-    engine._dispatch = dispatch  # type: ignore[method-assign]
+    setattr(owner, attr, dispatch)
     engine.watch()
     runs = store.conn.execute("SELECT count(*), sum(status = 'success') FROM runs").fetchone()
     cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from .helpers import UTC, add, history, iso, schedcli, wait_for
+from waiting import wait_for
+
+from .helpers import UTC, add, history, iso, schedcli
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
