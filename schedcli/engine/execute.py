@@ -10,7 +10,6 @@ waiting for threads to be created.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +18,7 @@ from schedcli import process
 from schedcli.clock import SystemClock
 from schedcli.engine.claim import Claim, ClaimBatch, Displaced, RunnerIdentity, insert_unique
 from schedcli.engine.finish import Callbacks, RunFinisher, run_status
-from schedcli.engine.launch import Launcher
+from schedcli.engine.launch import STARTER_THREADS, Launcher, Starters
 from schedcli.errors import DatabaseBusy
 from schedcli.model import Job
 from schedcli.store import Store
@@ -57,6 +56,19 @@ class Executor:
         self._active: dict[int, process.Running] = {}
         self._reasons: dict[int, str] = {}  # why the engine terminated a run
         self._lock = threading.Lock()
+        self._starters: Starters | None = None
+
+    # -- the threads that start the processes of one instant -----------------------
+
+    def open_starters(self) -> None:
+        """Keep threads ready to start several processes at once (see :class:`Starters`)."""
+        if self._starters is None and self.max_parallel > 1:
+            self._starters = Starters(min(STARTER_THREADS, self.max_parallel))
+
+    def close_starters(self) -> None:
+        if self._starters is not None:
+            self._starters.close()
+            self._starters = None
 
     # -- what is running -----------------------------------------------------------
 
@@ -102,47 +114,49 @@ class Executor:
         # Finished futures arrive on a queue: waiting on the set of pending futures
         # instead would cost O(pending) per completion, O(n^2) for a large tick.
         finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
-        with ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="schedcli-run") as pool:
-            futures = self.dispatch(pool, claims)
-            for f in futures:
-                f.add_done_callback(finished.put)
-            pending = len(futures)
-            terminated = False
-            while pending:
-                try:
-                    f = finished.get(timeout=0.2)
-                except queue.Empty:
-                    pass
-                else:
-                    pending -= 1
-                    results.extend(f.result())
-                if self.stop.is_set() and not terminated:
-                    self.terminate_all(STOPPED)
-                    terminated = True
+        if len(claims) > 1:
+            self.open_starters()
+        try:
+            with ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="schedcli-run") as pool:
+                futures = self.dispatch(pool, claims)
+                self.close_starters()
+                for f in futures:
+                    f.add_done_callback(finished.put)
+                pending = len(futures)
+                terminated = False
+                while pending:
+                    try:
+                        f = finished.get(timeout=0.2)
+                    except queue.Empty:
+                        pass
+                    else:
+                        pending -= 1
+                        results.extend(f.result())
+                    if self.stop.is_set() and not terminated:
+                        self.terminate_all(STOPPED)
+                        terminated = True
+        finally:
+            self.close_starters()
         return results
 
     def dispatch(self, pool: ThreadPoolExecutor, claims: list[Claim], at: float | None = None) -> set[Future]:
-        """Hand claims to worker threads, starting the first run of as many claims as
-        there are free slots here, back to back, not before ``at`` (claims made just
-        ahead of their time), and recording their pids in one transaction."""
+        """Hand claims to worker threads.  The first runs of as many claims as there are
+        free slots are started here, not before ``at`` (claims made just ahead of their
+        time), side by side from the starter threads when there are some, and their
+        pids recorded in one transaction.  A claim whose start failed here is started
+        again by its worker, which reports what goes wrong."""
         free = max(0, self.max_parallel - self.active_count())
-        started: list[tuple[int, process.Running, float]] = []
-        handles: dict[int, Started] = {}
+        # What each process will be is worked out before the instant: at the instant
+        # only the starts are left.
+        plans = [(claim, self._first_spec(claim)) for claim in claims[:free]]
         if at is not None and claims:
             ahead = at - self.clock.now().timestamp()
             if ahead > 0:
                 self.clock.sleep(ahead, self.stop)
-        to_start = claims[:free]
-        try:
-            with process.starting_together() if to_start else contextlib.nullcontext():
-                for claim in to_start:
-                    if self.stop.is_set():
-                        break
-                    run_id, scheduled_for = claim.runs[0]
-                    running, started_at = self._start(claim.job, run_id, scheduled_for, claim.trigger, 1)
-                    started.append((run_id, running, started_at))
-                    handles[run_id] = (running, started_at)
-        finally:
+        handles: dict[int, Started] = {}
+        if plans:
+            started = self._start_first_runs(plans)
+            handles = {run_id: (running, at_) for run_id, running, at_ in started}
             if started:
                 try:
                     self._record_started(started)
@@ -151,6 +165,38 @@ class Executor:
                     # unknown to a runner that would have to clean up after this one.
                     self.callbacks.warn(f"{exc.message}; could not record the pids of {len(started)} run(s)")
         return {pool.submit(self._run_claim, c, handles.get(c.runs[0][0])) for c in claims}
+
+    def _first_spec(self, claim: Claim) -> process.ProcessSpec | None:
+        """The process of a claim's first run, or None if it cannot be worked out here
+        (its worker then tries again, and reports what goes wrong)."""
+        run_id, scheduled_for = claim.runs[0]
+        try:
+            return self.launcher.spec(claim.job, self.launcher.run_env(claim.job, run_id, scheduled_for, claim.trigger, 1))
+        except Exception:
+            return None
+
+    def _start_first_runs(
+        self, plans: list[tuple[Claim, process.ProcessSpec | None]]
+    ) -> list[tuple[int, process.Running, float]]:
+        def start_first(plan: tuple[Claim, process.ProcessSpec | None]) -> tuple[int, process.Running, float] | None:
+            claim, spec = plan
+            if spec is None or self.stop.is_set():
+                return None
+            run_id = claim.runs[0][0]
+            return (run_id, *self._register(run_id, process.start(spec)))
+
+        with process.starting_together():
+            if self._starters is None or len(plans) == 1:
+                done = []
+                for plan in plans:
+                    try:
+                        done.append(start_first(plan))
+                    except Exception:
+                        done.append(None)
+            else:
+                futures = self._starters.run(start_first, plans)
+                done = [f.exception() is None and f.result() for f in futures]
+        return [s for s in done if s]
 
     def _run_claim(self, claim: Claim, started: Started | None = None) -> list[int]:
         out = []
@@ -161,7 +207,9 @@ class Executor:
 
     def _start(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> Started:
         """Start one run's process and register it as active (its pid is recorded by the caller)."""
-        running = self.launcher.start(job, run_id, scheduled_for, trigger, attempt)
+        return self._register(run_id, self.launcher.start(job, run_id, scheduled_for, trigger, attempt))
+
+    def _register(self, run_id: int, running: process.Running) -> Started:
         started = self.clock.now().timestamp()
         with self._lock:
             self._active[run_id] = running

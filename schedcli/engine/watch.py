@@ -94,6 +94,7 @@ class WatchLoop:
     def run(self, *, poll: float = 1.0, heartbeat_every: float = 30.0, claim_ahead: float = CLAIM_AHEAD) -> None:
         """Tick until :attr:`stop` is set."""
         self.registration.register("watch")
+        self.executor.open_starters()
         pool = ThreadPoolExecutor(max_workers=self.executor.max_parallel, thread_name_prefix="schedcli-run")
         last_beat = self.clock.monotonic()
         due_at: int | None = None  # the due time the inner loop woke up for
@@ -120,6 +121,7 @@ class WatchLoop:
             if self.executor.active_count():
                 self.executor.terminate_all(STOPPED)
             pool.shutdown(wait=True)
+            self.executor.close_starters()
             self._collect()
             self.registration.unregister()
 
