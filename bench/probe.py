@@ -297,6 +297,15 @@ def mode_spawnat(t: int, n: int) -> dict:
     return {"latencies_s": lat}
 
 
+def _has(module: str, cls: str, attr: str) -> bool:
+    import importlib
+
+    try:
+        return hasattr(getattr(importlib.import_module(module), cls), attr)
+    except (ImportError, AttributeError):
+        return False
+
+
 def watch_variants() -> dict:
     """What the engine in this tree can be asked to do (``bench/start50.py`` skips the rest)."""
     import inspect
@@ -304,7 +313,7 @@ def watch_variants() -> dict:
     from schedcli.engine import Engine
 
     return {
-        "held": hasattr(Engine, "_prepare_gates"),
+        "held": hasattr(Engine, "_prepare_gates") or _has("schedcli.engine.execute", "Executor", "prepare_held"),
         "claim_ahead": "claim_ahead" in inspect.signature(Engine.watch).parameters,
     }
 
@@ -317,8 +326,7 @@ def mode_watch(db: str, n: int, mode: str) -> dict:
     from schedcli.engine import configured_engine
     from schedcli.store import Store
 
-    if hasattr(process, "become_subreaper"):
-        process.become_subreaper()  # as the command line's runners do
+    process.prepare_runner()  # as the command line's runners do
     store = Store(db)
     engine = configured_engine(store, config.load(), 64)
     done = {"n": 0}
@@ -333,12 +341,13 @@ def mode_watch(db: str, n: int, mode: str) -> dict:
     engine.on_finish = finished
     signal.signal(signal.SIGTERM, lambda *_: engine.stop.set())
     kwargs = {}
-    if mode == "plain" and hasattr(engine, "_prepare_gates"):
-        engine._prepare_gates = lambda *a, **k: None  # type: ignore[method-assign]
-    elif mode == "at-instant":
+    if mode in ("plain", "at-instant"):  # no process is held ready
+        if hasattr(engine, "_prepare_gates"):
+            engine._prepare_gates = lambda *a, **k: None  # type: ignore[method-assign]
+        elif hasattr(engine, "executor"):
+            engine.executor.prepare_held = lambda *a, **k: None  # type: ignore[method-assign]
+    if mode == "at-instant":
         kwargs["claim_ahead"] = 0.0
-    elif mode == "held" and not hasattr(engine, "_prepare_gates"):
-        raise SystemExit("this engine has no held processes")
     sys.stderr.write("probe watch: ready\n")
     sys.stderr.flush()
     engine.watch(**kwargs)

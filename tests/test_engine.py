@@ -345,41 +345,118 @@ def test_unknown_collector_rejected(store):
         add(store, "y", kind="every", expr="5m", command=None, collector="no_such_module_xyz:f")
 
 
-def test_the_jobs_own_env_comes_on_top_of_the_run_variables(store):
-    script = 'echo "$SCHEDCLI_TRIGGER $SCHEDCLI_ATTEMPT $SCHEDCLI_RUN_ID"'
-    add(store, "mine", kind="every", expr="1h", command=[script], env={"SCHEDCLI_TRIGGER": "mine"})
-    add(store, "plain", kind="every", expr="1h", command=[script])
-    e = engine(store)
-    r = e.tick(at(60))
-    out = {x.job: store.get_output(x.id)[0].decode() for x in r.runs}
-    ids = {x.job: x.id for x in r.runs}
-    assert out == {"mine": f"mine 1 {ids['mine']}\n", "plain": f"schedule 1 {ids['plain']}\n"}
+def _process_start_epoch(stat_line: str) -> float:
+    """When the process whose /proc/PID/stat line this is was created (clock-tick precision)."""
+    fields = stat_line[stat_line.rindex(")") + 2 :].split()
+    btime = next(int(line.split()[1]) for line in open("/proc/stat") if line.startswith("btime "))
+    return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
-def test_watch_starts_the_process_at_the_instant(store):
+def test_watch_holds_the_process_ready_and_lets_it_run_at_the_instant(store):
     import threading
 
     from schedcli.clock import SystemClock
 
     now = datetime.now(timezone.utc)
     due = int(now.timestamp()) + 3
-    script = 'echo "$SCHEDCLI_RUN_ID $SCHEDCLI_SCHEDULED_FOR $SCHEDCLI_TRIGGER $SCHEDCLI_ATTEMPT"; date +%s.%N'
+    script = 'echo "$SCHEDCLI_RUN_ID $SCHEDCLI_SCHEDULED_FOR $SCHEDCLI_TRIGGER $SCHEDCLI_ATTEMPT"; date +%s.%N; cat /proc/$$/stat'
     when = datetime.fromtimestamp(due, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    add(store, "once", now, kind="at", expr=when, command=[script])
+    add(store, "held", now, kind="at", expr=when, command=[script])
     e = Engine(store, SystemClock(), kill_grace=1.0)
     watcher = threading.Thread(target=e.watch, kwargs={"poll": 0.2})
     watcher.start()
     try:
-        runs = wait_for(lambda: [r for r in store.history(limit=10) if r.status != "running"], what="the job to run")
+        runs = wait_for(lambda: [r for r in store.history(limit=10) if r.status != "running"], timeout=20,
+                        what="the job to run")
     finally:
         e.stop.set()
         watcher.join(20)
     [run] = runs
     assert run.status == "success" and run.scheduled_for == due
-    env_line, started = store.get_output(run.id)[0].decode().splitlines()
+    env_line, started, stat = store.get_output(run.id)[0].decode().splitlines()
     assert env_line == f"{run.id} {when} schedule 1"
-    assert float(started) >= due  # never before its time
+    assert float(started) >= due  # never before its time...
     assert float(started) < due + 2
+    assert _process_start_epoch(stat) < due - 0.2  # ...from a process made ahead of it
+
+
+def test_a_held_process_serves_only_an_unchanged_job(store, tmp_path):
+    from schedcli.services.jobs import edit_job
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    add(store, "j", kind="every", expr="1h", command=[f": > {old}"])
+    add(store, "k", kind="every", expr="1h", command=["echo k"])
+    e = engine(store)
+    due = int(at(60).timestamp())
+    e.executor.prepare_held(due, deadline=time.monotonic() + 30)
+    gates = dict(e.executor.held.gates)
+    assert set(gates) == {store.get_job("j").id, store.get_job("k").id}
+    edit_job(store, "j", JobSpec(command=[f": > {new}"]), at(30))
+    r = e.tick(at(60))
+    assert sorted((x.job, x.status) for x in r.runs) == [("j", "success"), ("k", "success")]
+    assert new.exists() and not old.exists()  # the stale process was cancelled, never run
+    by_job = {x.job: x for x in r.runs}
+    assert by_job["k"].pid == gates[store.get_job("k").id][2].running.pid  # the held one ran
+    assert by_job["j"].pid != gates[store.get_job("j").id][2].running.pid
+    assert e.executor.held.gates == {}
+
+
+def test_held_processes_whose_time_passed_unclaimed_are_cancelled(store, tmp_path):
+    marker = tmp_path / "ran"
+    add(store, "j", kind="every", expr="1h", command=[f": > {marker}"])
+    e = engine(store)
+    e.executor.prepare_held(int(at(60).timestamp()), deadline=time.monotonic() + 30)
+    [(_, _, gate)] = e.executor.held.gates.values()
+    set_enabled(store, "j", False, at(59))
+    assert e.tick(at(60)).runs == []
+    e.executor.held.cancel(through=int(at(60).timestamp()))
+    outcome = gate.running.wait()
+    assert outcome.exit_code == 0 and not marker.exists()
+
+
+def test_the_jobs_own_env_comes_on_top_of_the_run_variables(store):
+    script = 'echo "$SCHEDCLI_TRIGGER $SCHEDCLI_ATTEMPT $SCHEDCLI_RUN_ID"'
+    add(store, "mine", kind="every", expr="1h", command=[script], env={"SCHEDCLI_TRIGGER": "mine"})
+    add(store, "plain", kind="every", expr="1h", command=[script])
+    e = engine(store)
+    e.executor.prepare_held(int(at(60).timestamp()), deadline=time.monotonic() + 30)  # held or not: the same
+    r = e.tick(at(60))
+    out = {x.job: store.get_output(x.id)[0].decode() for x in r.runs}
+    ids = {x.job: x.id for x in r.runs}
+    assert out == {"mine": f"mine 1 {ids['mine']}\n", "plain": f"schedule 1 {ids['plain']}\n"}
+
+
+class _JumpingClock(ManualClock):
+    """Virtual time that jumps ahead when the engine sleeps (its monotonic clock is real)."""
+
+    def sleep(self, seconds: float, until=None) -> bool:
+        if seconds > 0:
+            self.advance(seconds)
+        return bool(until is not None and until.is_set())
+
+
+@pytest.mark.parametrize("lead", [1.02, 1.0, 0.3])
+def test_watch_prepares_the_process_within_the_lead_time_and_uses_it(store, monkeypatch, lead):
+    from schedcli import process
+
+    made = []
+    real_prepare = process.prepare
+
+    def prepare(spec):
+        made.append(real_prepare(spec))
+        return made[-1]
+
+    monkeypatch.setattr(process, "prepare", prepare)
+    due = at(60)
+    add(store, "once", kind="at", expr=due.strftime("%Y-%m-%dT%H:%M:%SZ"), command=["true"])
+    e = Engine(store, _JumpingClock(due - timedelta(seconds=lead)), kill_grace=1.0,
+               on_finish=lambda run: e.stop.set())
+    e.watch(poll=1.0)
+    [run] = store.history(limit=10)
+    assert run.status == "success" and run.scheduled_for == ts(due)
+    assert len(made) == 1 and made[0] is not None
+    assert run.pid == made[0].running.pid  # the held process became the job
+    assert e.executor.held.gates == {}
 
 
 # -- the finish of a run never loses a step ---------------------------------------------

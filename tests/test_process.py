@@ -845,6 +845,124 @@ def test_kill_group_with_wrong_identity_does_nothing(jobs):
     assert not group_alive(leader)
 
 
+# ------------------------------------------------------------------- gates
+
+
+def waiting_at_the_gate(gate) -> bool:
+    """The held process has read everything sent to it and is blocked reading for more
+    (so whatever it would do next, it has not done yet)."""
+    import fcntl
+    import termios
+
+    try:
+        buffered = fcntl.ioctl(gate._fd, termios.FIONREAD, b"\0\0\0\0")
+        wchan = Path(f"/proc/{gate.running.pid}/wchan").read_text()
+    except OSError:
+        return False
+    return int.from_bytes(buffered, sys.byteorder) == 0 and "pipe" in wchan
+
+
+
+def test_held_process_runs_the_job_only_when_opened(jobs, tmp_path):
+    marker = tmp_path / "ran"
+    gate = P.prepare(sh(f'echo "run=$RUN extra=$EXTRA"; : > {marker}', timeout=30))
+    assert gate is not None
+    jobs.started.append(gate.running)
+    pid = gate.running.pid
+    wait_for(lambda: waiting_at_the_gate(gate), what="the process to be held")  # held: nothing has run
+    assert not marker.exists() and not gate.running.poll()
+    t0 = time.monotonic()
+    running = gate.open({"RUN": "7", "EXTRA": "a b=c 'd'"})
+    assert running is gate.running and running.pid == pid  # the same process goes on
+    outcome = jobs.finish(running)
+    assert outcome.exit_code == 0 and outcome.output == b"run=7 extra=a b=c 'd'\n"
+    assert marker.exists()
+    assert outcome.duration <= time.monotonic() - t0  # counted from the opening
+    assert gate.open({}) is None  # a gate opens once
+
+
+def test_held_process_timeout_counts_from_the_opening(jobs):
+    gate = P.prepare(ProcessSpec(["sleep", "10"], dict(ENV), timeout=0.3, kill_grace=0.2))
+    jobs.started.append(gate.running)
+    time.sleep(0.6)  # longer than the timeout: held time does not count
+    assert not gate.running.poll()
+    outcome = jobs.finish(gate.open({}))
+    assert outcome.timed_out and outcome.signal == signal.SIGTERM
+    assert 0.3 <= outcome.duration < 1.5
+
+
+def test_cancelled_or_orphaned_held_process_never_runs_the_job(jobs, tmp_path):
+    marker = tmp_path / "ran"
+    gate = P.prepare(sh(f": > {marker}"))
+    jobs.started.append(gate.running)
+    gate.cancel()
+    outcome = jobs.finish(gate.running)
+    assert outcome.exit_code == 0 and not marker.exists()
+    assert gate.open({}) is None
+
+    # A runner that dies with processes held: they end without running anything.
+    code = f"""
+        import os, sys
+        sys.path.insert(0, {str(REPO_ROOT)!r})
+        from schedcli import process
+        gate = process.prepare(process.ProcessSpec(["/bin/sh", "-c", ": > {marker}"], {{"PATH": "/usr/bin:/bin"}}))
+        print(gate.running.pid, flush=True)
+        os._exit(0)
+    """
+    done = subprocess.run([PY, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=30, check=True)
+    held = int(done.stdout)
+    jobs.pids.append(held)
+    wait_for(lambda: is_gone(held), what="the orphaned held process to end")
+    assert not marker.exists()
+
+
+def test_prepare_declines_what_start_reports_as_an_error(tmp_path):
+    assert P.prepare(ProcessSpec(["schedcli-no-such-command"], dict(ENV))) is None
+    assert P.prepare(ProcessSpec(["true"], dict(ENV), cwd=str(tmp_path / "missing"))) is None
+    script = tmp_path / "not-executable"
+    script.write_text("#!/bin/sh\n")
+    assert P.prepare(ProcessSpec([str(script)], dict(ENV))) is None
+
+
+def test_open_refuses_values_a_line_cannot_carry(jobs):
+    gate = P.prepare(ProcessSpec(["true"], dict(ENV)))
+    jobs.started.append(gate.running)
+    with pytest.raises(ValueError):
+        gate.open({"X": "two\nlines"})
+    gate.cancel()
+    assert jobs.finish(gate.running).exit_code == 0
+
+
+def test_loaded_held_process_waits_for_the_release(jobs, tmp_path):
+    marker = tmp_path / "ran"
+    gate = P.prepare(sh(f'echo "$RUN"; : > {marker}'))
+    jobs.started.append(gate.running)
+    assert gate.load({"RUN": "41"})
+    wait_for(lambda: waiting_at_the_gate(gate), what="the loaded process to wait for the release")
+    assert not marker.exists() and not gate.running.poll()  # loaded, still held
+    assert not gate.load({"RUN": "42"})  # loaded once
+    running = gate.release()
+    assert jobs.finish(running).output == b"41\n" and marker.exists()
+
+    # Cancelled after loading: still never runs.
+    gate = P.prepare(sh(f": > {marker}.2"))
+    jobs.started.append(gate.running)
+    assert gate.load({})
+    gate.cancel()
+    assert gate.release() is None
+    assert jobs.finish(gate.running).exit_code == 0 and not (tmp_path / "ran.2").exists()
+
+
+def test_held_process_whose_directory_went_away_is_not_used(jobs, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    gate = P.prepare(ProcessSpec(["true"], dict(ENV), cwd=str(work)))
+    jobs.started.append(gate.running)
+    work.rmdir()
+    assert gate.open({}) is None  # start() then reports the missing directory
+    assert jobs.finish(gate.running).exit_code == 0
+
+
 def test_a_finished_run_is_not_kept_in_memory_by_its_pending_timeout():
     import gc
     import weakref

@@ -429,9 +429,9 @@ def toggle(ctx: typer.Context, name: str = typer.Argument(..., help="The job."),
 
 def _engine(ctx: typer.Context, max_parallel: Optional[int] = None):
     from schedcli.engine import configured_engine
-    from schedcli.process import become_subreaper
+    from schedcli.process import prepare_runner
 
-    become_subreaper()  # run, run-due and watch start jobs: this runner adopts their orphans
+    prepare_runner()  # run, run-due and watch start jobs: adopt their orphans, catch ignored signals
 
     state = _state(ctx)
     return configured_engine(state.store(), state.config(), max_parallel)

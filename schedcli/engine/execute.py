@@ -13,11 +13,13 @@ from __future__ import annotations
 import queue
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from schedcli import process
 from schedcli.clock import SystemClock
 from schedcli.engine.claim import Claim, ClaimBatch, Displaced, RunnerIdentity, insert_unique
 from schedcli.engine.finish import Callbacks, RunFinisher, run_status
+from schedcli.engine.held import HeldProcesses
 from schedcli.engine.launch import STARTER_THREADS, Launcher, Starters
 from schedcli.errors import DatabaseBusy
 from schedcli.model import Job
@@ -26,6 +28,17 @@ from schedcli.store import Store
 STOPPED = "runner stopped (signal)"
 
 Started = tuple[process.Running, float]  # a run's process and when it started (epoch seconds)
+
+
+@dataclass
+class _FirstRun:
+    """How the first run of a claim starts at its instant (see :meth:`Executor.dispatch`)."""
+
+    claim: Claim
+    run_id: int
+    env: dict[str, str]
+    gate: process.Gate | None = None  # its held process, loaded
+    spec: process.ProcessSpec | None = None  # else what to start
 
 
 class Executor:
@@ -57,6 +70,7 @@ class Executor:
         self._reasons: dict[int, str] = {}  # why the engine terminated a run
         self._lock = threading.Lock()
         self._starters: Starters | None = None
+        self.held = HeldProcesses(store, clock, launcher, stop)
 
     # -- the threads that start the processes of one instant -----------------------
 
@@ -142,21 +156,32 @@ class Executor:
     def dispatch(self, pool: ThreadPoolExecutor, claims: list[Claim], at: float | None = None) -> set[Future]:
         """Hand claims to worker threads.  The first runs of as many claims as there are
         free slots are started here, not before ``at`` (claims made just ahead of their
-        time), side by side from the starter threads when there are some, and their
-        pids recorded in one transaction.  A claim whose start failed here is started
-        again by its worker, which reports what goes wrong."""
+        time), and their pids recorded in one transaction: held processes (watch) are
+        sent their runs' variables first and let through at ``at``, back to back; the
+        others are started side by side from the starter threads when there are some.
+        A claim whose start failed here is started again by its worker, which reports
+        what goes wrong."""
         free = max(0, self.max_parallel - self.active_count())
         # What each process will be is worked out before the instant: at the instant
         # only the starts are left.
-        plans = [(claim, self._first_spec(claim)) for claim in claims[:free]]
+        plans = [self._plan(claim) for claim in claims[:free]]
         if at is not None and claims:
             ahead = at - self.clock.now().timestamp()
             if ahead > 0:
                 self.clock.sleep(ahead, self.stop)
-        handles: dict[int, Started] = {}
+        started: list[tuple[int, process.Running, float]] = []
         if plans:
-            started = self._start_first_runs(plans)
-            handles = {run_id: (running, at_) for run_id, running, at_ in started}
+            # The held processes are let through first, back to back: each is one write.
+            for plan in plans:
+                if plan.gate is not None:
+                    running = plan.gate.release() if not self.stop.is_set() else None
+                    if running is None:
+                        plan.gate.cancel()
+                        plan.gate = None
+                        plan.spec = plan.spec or self._spec(plan)
+                    else:
+                        started.append((plan.run_id, *self._register(plan.run_id, running)))
+            started += self._start_plain([p for p in plans if p.gate is None])
             if started:
                 try:
                     self._record_started(started)
@@ -164,27 +189,42 @@ class Executor:
                     # The runs go on and are recorded when they end; only their pids are
                     # unknown to a runner that would have to clean up after this one.
                     self.callbacks.warn(f"{exc.message}; could not record the pids of {len(started)} run(s)")
+        handles = {run_id: (running, at_) for run_id, running, at_ in started}
         return {pool.submit(self._run_claim, c, handles.get(c.runs[0][0])) for c in claims}
 
-    def _first_spec(self, claim: Claim) -> process.ProcessSpec | None:
-        """The process of a claim's first run, or None if it cannot be worked out here
-        (its worker then tries again, and reports what goes wrong)."""
+    def _plan(self, claim: Claim) -> _FirstRun:
+        """How a claim's first run will start: a held process loaded with what the run
+        knows, or the spec of a process to start."""
         run_id, scheduled_for = claim.runs[0]
+        plan = _FirstRun(claim, run_id, self.launcher.run_env(claim.job, run_id, scheduled_for, claim.trigger, 1))
+        held = self.held.take(claim.job, claim.trigger, 1, plan.env)
+        if held is not None:
+            gate, rest = held
+            try:
+                loaded = gate.load(rest)
+            except ValueError:  # a value a line cannot carry
+                loaded = False
+            if loaded:
+                plan.gate = gate
+                return plan
+            gate.cancel()
+        plan.spec = self._spec(plan)
+        return plan
+
+    def _spec(self, plan: _FirstRun) -> process.ProcessSpec | None:
         try:
-            return self.launcher.spec(claim.job, self.launcher.run_env(claim.job, run_id, scheduled_for, claim.trigger, 1))
+            return self.launcher.spec(plan.claim.job, plan.env)
         except Exception:
-            return None
+            return None  # its worker tries again and reports it
 
-    def _start_first_runs(
-        self, plans: list[tuple[Claim, process.ProcessSpec | None]]
-    ) -> list[tuple[int, process.Running, float]]:
-        def start_first(plan: tuple[Claim, process.ProcessSpec | None]) -> tuple[int, process.Running, float] | None:
-            claim, spec = plan
-            if spec is None or self.stop.is_set():
+    def _start_plain(self, plans: list[_FirstRun]) -> list[tuple[int, process.Running, float]]:
+        def start_first(plan: _FirstRun) -> tuple[int, process.Running, float] | None:
+            if plan.spec is None or self.stop.is_set():
                 return None
-            run_id = claim.runs[0][0]
-            return (run_id, *self._register(run_id, process.start(spec)))
+            return (plan.run_id, *self._register(plan.run_id, process.start(plan.spec)))
 
+        if not plans:
+            return []
         with process.starting_together():
             if self._starters is None or len(plans) == 1:
                 done = []
@@ -206,8 +246,20 @@ class Executor:
         return out
 
     def _start(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> Started:
-        """Start one run's process and register it as active (its pid is recorded by the caller)."""
-        return self._register(run_id, self.launcher.start(job, run_id, scheduled_for, trigger, attempt))
+        """Start one run's process (its held one, if there is one) and register it as
+        active (its pid is recorded by the caller)."""
+        env = self.launcher.run_env(job, run_id, scheduled_for, trigger, attempt)
+        held = self.held.take(job, trigger, attempt, env)
+        running = held[0].open(held[1]) if held is not None else None
+        if running is None:
+            running = process.start(self.launcher.spec(job, env))
+        return self._register(run_id, running)
+
+    def prepare_held(self, due_at: int, deadline: float) -> None:
+        """Hold ready the processes of the jobs due at ``due_at``, as many as there are
+        free slots, while the monotonic clock is before ``deadline`` (see
+        :mod:`schedcli.engine.held`)."""
+        self.held.prepare(due_at, deadline, self.max_parallel - self.active_count())
 
     def _register(self, run_id: int, running: process.Running) -> Started:
         started = self.clock.now().timestamp()

@@ -39,10 +39,6 @@ class Launcher:
         # Jobs inherit the runner's environment, read once.
         self._base_env = {k: v for k, v in os.environ.items() if k != CONTEXT_ENV}
 
-    def start(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int) -> process.Running:
-        """Start one run's process."""
-        return process.start(self.spec(job, self.run_env(job, run_id, scheduled_for, trigger, attempt)))
-
     def spec(self, job: Job, run_env: dict[str, str] | None = None) -> process.ProcessSpec:
         """What runs for ``job``, with ``run_env`` (what one run knows, :meth:`run_env`) added."""
         env = self._base_env.copy()

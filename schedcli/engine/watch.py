@@ -1,7 +1,10 @@
 """``watch``: claim and run whatever is due, sleep until the next due time, until stopped.
 
-The loop claims an occurrence :data:`CLAIM_AHEAD` seconds before its instant,
-deciding as if at the instant, and starts its process at the instant.  Between
+Up to :data:`~schedcli.engine.held.GATE_LEAD` seconds before an instant the loop
+starts, held before ``exec``, the processes of the jobs due then
+(:mod:`schedcli.engine.held`).  It claims the occurrences :data:`CLAIM_AHEAD` seconds
+before the instant, deciding as if at the instant, and lets their processes run at
+the instant.  Between
 instants it sleeps, waking up at least every ``poll`` seconds to notice changes made
 by other processes (``PRAGMA data_version``) and to record a heartbeat for
 ``status``.
@@ -18,6 +21,7 @@ from schedcli.clock import SystemClock
 from schedcli.engine.claim import Claim, RunnerIdentity
 from schedcli.engine.execute import STOPPED, Executor
 from schedcli.engine.finish import Callbacks
+from schedcli.engine.held import GATE_LEAD, GATE_MIN_LEAD
 from schedcli.errors import DatabaseBusy
 from schedcli.store import Store
 
@@ -109,7 +113,14 @@ class WatchLoop:
                     if nxt is not None and nxt - now <= claim_ahead:
                         due_at = nxt
                         break
-                    wait_for = poll if nxt is None else min(poll, nxt - now - claim_ahead)
+                    wait_for = poll
+                    if nxt is not None:
+                        until = nxt - now
+                        if GATE_MIN_LEAD <= until <= GATE_LEAD:
+                            self.executor.prepare_held(nxt, self.clock.monotonic() + until - GATE_MIN_LEAD)
+                            until = nxt - self.clock.now().timestamp()
+                        # Wake up for the lead time (to prepare), then for the claim.
+                        wait_for = min(poll, until - (GATE_LEAD if until > GATE_LEAD else claim_ahead))
                     if self.clock.sleep(max(wait_for, 0.0), self.stop):
                         break
                     if self.clock.monotonic() - last_beat >= heartbeat_every:
@@ -118,6 +129,7 @@ class WatchLoop:
                     if self.store.data_version() != version:
                         break  # another process changed something: look again
         finally:
+            self.executor.held.cancel()
             if self.executor.active_count():
                 self.executor.terminate_all(STOPPED)
             pool.shutdown(wait=True)
@@ -138,6 +150,7 @@ class WatchLoop:
             self.callbacks.warn(f"{exc.message}; retrying")
             claims = []
         self._futures |= self.executor.dispatch(pool, claims, at=now.timestamp())
+        self.executor.held.cancel(through=int(now.timestamp()))
         self._collect()
 
     def _collect(self) -> None:

@@ -4,7 +4,10 @@ This package never prints and imports only the standard library.
 
 - :mod:`~schedcli.process.spec`: what to run (:class:`ProcessSpec`) and how it
   ended (:class:`Outcome`).
-- :mod:`~schedcli.process.spawn`: :func:`start`, the one way a job's process starts.
+- :mod:`~schedcli.process.spawn`: :func:`start`, and :func:`prepare_runner`, which a
+  runner calls once when it starts.
+- :mod:`~schedcli.process.gate`: held processes, started ahead of their due time
+  and let through at it (:func:`prepare`, :class:`Gate`).
 - :mod:`~schedcli.process.running`: :class:`Running`, a started job: output,
   timeout, :meth:`Running.terminate`, the cleanup of what the job leaves behind.
 - :mod:`~schedcli.process.supervise`: the one thread that supervises every job.
@@ -36,9 +39,9 @@ an unrelated process does not match the identity) and :func:`kill_group`
 terminates the job it leads.
 
 Nothing here changes the state of the calling process as a side effect: its
-signal dispositions are never touched, and it becomes a child subreaper only by
-calling :func:`become_subreaper`.  The one supervisor thread is started by the
-first :func:`start` (see :mod:`~schedcli.process.supervise`).
+signal dispositions are changed and it becomes a child subreaper only when it
+calls :func:`prepare_runner` (or :func:`become_subreaper`).  The one supervisor
+thread is started by the first :func:`start` (see :mod:`~schedcli.process.supervise`).
 """
 
 from __future__ import annotations
@@ -46,22 +49,27 @@ from __future__ import annotations
 from schedcli.process.adoption import become_subreaper, is_subreaper
 from schedcli.process.procfs import group_alive, is_alive, kill_group, owner_alive, process_identity
 from schedcli.process.running import Running
-from schedcli.process.spawn import ignores, start, starting_together
+from schedcli.process.gate import Gate, prepare
+from schedcli.process.spawn import catch_ignored_signals, ignores, prepare_runner, start, starting_together
 from schedcli.process.spec import DEFAULT_KILL_GRACE, DEFAULT_OUTPUT_CAP, Outcome, ProcessSpec
 
 __all__ = [
     "DEFAULT_KILL_GRACE",
     "DEFAULT_OUTPUT_CAP",
+    "Gate",
     "Outcome",
     "ProcessSpec",
     "Running",
     "become_subreaper",
+    "catch_ignored_signals",
     "group_alive",
     "ignores",
     "is_alive",
     "is_subreaper",
     "kill_group",
     "owner_alive",
+    "prepare",
+    "prepare_runner",
     "process_identity",
     "start",
     "starting_together",

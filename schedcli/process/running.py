@@ -81,7 +81,8 @@ class Running:
 
     @classmethod
     def _started(
-        cls, spec: ProcessSpec, proc: subprocess.Popen[bytes], fd: int, t0: float, loop: Supervisor
+        cls, spec: ProcessSpec, proc: subprocess.Popen[bytes], fd: int, t0: float, loop: Supervisor,
+        gated: bool = False,
     ) -> Running:
         self = object.__new__(cls)
         self._loop = loop
@@ -101,7 +102,8 @@ class Running:
         self._timed_out = False
         # Owned by the supervisor loop.
         self._phase = _RUNNING
-        self._timeout_at = t0 + spec.timeout if spec.timeout is not None else None
+        # A held process (see schedcli.process.gate) gets its timeout when it is let through.
+        self._timeout_at = t0 + spec.timeout if spec.timeout is not None and not gated else None
         self._kill_at: float | None = None  # SIGKILL deadline from the timeout
         self._term_sent = False
         self._kill_sent = False
@@ -169,6 +171,18 @@ class Running:
                 self._terminated_first = True
             self._term_kill_at = _min(self._term_kill_at, time.monotonic() + grace)
         self._loop.call_soon(self, self._step)
+
+    def _open_gate(self, t0: float) -> None:
+        """The held process goes on to run the job: its time counts from ``t0``."""
+        with self._lock:
+            self._t0 = self._exit_time = t0
+        if self.spec.timeout is not None:
+            self._loop.call_soon(self, self._arm_timeout)
+
+    def _arm_timeout(self) -> None:
+        if self.spec.timeout is not None and not self._exited:
+            self._timeout_at = self._t0 + self.spec.timeout
+        self._step()
 
     def __repr__(self) -> str:
         state = "error" if self.error else ("done" if self.poll() else "running")

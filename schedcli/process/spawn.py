@@ -1,4 +1,5 @@
-"""Starting a job's process: :func:`start`.
+"""Starting a job's process: :func:`start` (and :func:`spawn`, what it and the held
+processes of :mod:`schedcli.process.gate` share).
 
 :func:`start` executes ``spec.argv`` directly (no shell is added here) in a new
 session, so the child is the leader of its own session and process group and
@@ -8,11 +9,14 @@ streams interleaved in the order they were written.
 
 A job always starts with the default signal dispositions and an empty signal mask.
 ``subprocess`` (``restore_signals=True``) resets SIGPIPE and SIGXFSZ, which Python
-itself ignores.  Any other signal the runner ignores (``nohup`` ignores SIGHUP, a
-shell's ``&`` SIGINT and SIGQUIT) or blocks in the starting thread survives
-``exec()``: then, and only then, a function run in the child before ``exec()``
-resets it, which makes ``subprocess`` use ``fork()`` instead of ``vfork()``.  The
-runner's own dispositions are never changed.
+itself ignores, and ``exec()`` resets every caught signal.  A signal the runner
+*ignores* (``nohup`` ignores SIGHUP, a shell's ``&`` SIGINT and SIGQUIT) or blocks
+in the starting thread survives ``exec()``: then a function run in the child before
+``exec()`` resets it, which makes ``subprocess`` use ``fork()`` instead of
+``vfork()``, several times slower in a large runner.  A runner avoids that by
+calling :func:`prepare_runner` when it starts: it catches the signals it ignores
+with a handler that does nothing, so it still ignores them and ``exec()`` resets
+them.  Nothing here changes the caller's dispositions unless asked to.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import errno
 import os
 import signal
 import subprocess
+import threading
 import time
 
-from schedcli.process.adoption import LEADERS
+from schedcli.process.adoption import LEADERS, become_subreaper
 from schedcli.process.running import Running
 from schedcli.process.spec import ProcessSpec
 from schedcli.process.supervise import default_supervisor
@@ -52,6 +57,13 @@ def start(spec: ProcessSpec) -> Running:
     """
     if not isinstance(spec, ProcessSpec):
         raise TypeError("spec must be a ProcessSpec")
+    return spawn(spec, spec.argv, subprocess.DEVNULL)
+
+
+def spawn(spec: ProcessSpec, argv: list[str], stdin: int, gated: bool = False) -> Running:
+    """Start ``argv`` with what ``spec`` says (environment, directory, limits) and
+    ``stdin``; ``gated``: a held process, whose timeout starts when it is let through
+    (:mod:`schedcli.process.gate`)."""
     loop = default_supervisor()
     t0 = time.monotonic()
     read_fd, write_fd = os.pipe()  # both close-on-exec: no other child inherits them
@@ -60,8 +72,8 @@ def start(spec: ProcessSpec) -> Running:
     try:
         try:
             proc = subprocess.Popen(
-                spec.argv,
-                stdin=subprocess.DEVNULL,
+                argv,
+                stdin=stdin,
                 stdout=write_fd,
                 stderr=subprocess.STDOUT,
                 env=spec.env,
@@ -84,7 +96,7 @@ def start(spec: ProcessSpec) -> Running:
         raise
     os.close(write_fd)
     assert proc is not None
-    return Running._started(spec, proc, read_fd, t0, loop)
+    return Running._started(spec, proc, read_fd, t0, loop, gated)
 
 
 def starting_together() -> contextlib.AbstractContextManager[None]:
@@ -93,9 +105,55 @@ def starting_together() -> contextlib.AbstractContextManager[None]:
     return default_supervisor().defer()
 
 
+# Ignoring these instead of catching them changes how the terminal treats the
+# runner (a caught SIGTTOU would stop background writes to the terminal).
+_JOB_CONTROL = frozenset(
+    getattr(signal, name) for name in ("SIGTSTP", "SIGTTIN", "SIGTTOU") if hasattr(signal, name)
+)
+
+
+def _do_nothing(signum: int, frame: object) -> None:
+    """The runner's handler for a signal it was started ignoring: still ignored."""
+
+
+def catch_ignored_signals() -> None:
+    """Catch, with a handler that does nothing, each signal this process ignores
+    (``nohup`` ignores SIGHUP; a shell's ``&`` ignores SIGINT and SIGQUIT).
+
+    The process goes on ignoring them, but its jobs start with the defaults without a
+    function run in the child: ``exec()`` resets caught signals, not ignored ones,
+    and such a function makes ``subprocess`` use ``fork()`` instead of ``vfork()``,
+    which costs milliseconds per start in a large runner.  Call it from the main
+    thread (elsewhere it does nothing); :func:`prepare_runner` does.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in _RESETTABLE:
+        if sig in _JOB_CONTROL:
+            continue
+        try:
+            if _signal.getsignal(sig) == _signal.SIG_IGN:
+                _signal.signal(sig, _do_nothing)
+        except (OSError, ValueError):
+            continue
+
+
+def prepare_runner() -> bool:
+    """Make this process a runner that starts jobs quickly and cleans up after them:
+    it adopts its jobs' orphans (:func:`~schedcli.process.adoption.become_subreaper`)
+    and catches the signals it ignores (:func:`catch_ignored_signals`).  Call it
+    once, from the main thread, when a runner starts (the command line's ``run``,
+    ``run-due`` and ``watch`` do); nothing else in this package changes the
+    process's state.  Returns whether the process is a subreaper now."""
+    catch_ignored_signals()
+    return become_subreaper()
+
+
 def ignores(sig: int) -> bool:
-    """Does this process ignore ``sig``?"""
-    return _signal.getsignal(sig) == _signal.SIG_IGN
+    """Does this process ignore ``sig`` (``SIG_IGN``, or caught by the handler that
+    does nothing, :func:`catch_ignored_signals`)?"""
+    handler = _signal.getsignal(sig)
+    return handler == _signal.SIG_IGN or handler is _do_nothing
 
 
 def _child_signal_reset():  # type: ignore[no-untyped-def]
