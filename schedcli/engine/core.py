@@ -67,7 +67,6 @@ class Engine:
         self.max_parallel = max(1, max_parallel)
         self.kill_grace = kill_grace
         self.output_cap = output_cap
-        self.notifier = notifier
         self.retention = retention or Retention()
         self.stop = threading.Event()
         self.runner = RunnerIdentity.of_this_process()
@@ -97,6 +96,14 @@ class Engine:
     @on_warning.setter
     def on_warning(self, value: Callable[[str], None] | None) -> None:
         self.callbacks.on_warning = value
+
+    @property
+    def notifier(self) -> "Notifier | None":
+        return self.finisher.notifier
+
+    @notifier.setter
+    def notifier(self, value: "Notifier | None") -> None:
+        self.finisher.notifier = value
 
     @property
     def pid(self) -> int:
