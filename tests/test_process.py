@@ -856,10 +856,14 @@ def waiting_at_the_gate(gate) -> bool:
 
     try:
         buffered = fcntl.ioctl(gate._fd, termios.FIONREAD, b"\0\0\0\0")
-        wchan = Path(f"/proc/{gate.running.pid}/wchan").read_text()
+        wchan = Path(f"/proc/{gate.running.pid}/wchan").read_text().strip()
     except OSError:
         return False
-    return int.from_bytes(buffered, sys.byteorder) == 0 and "pipe" in wchan
+    if int.from_bytes(buffered, sys.byteorder):
+        return False
+    if wchan in ("", "0"):  # the kernel does not say where: asleep will do
+        return proc_state(gate.running.pid) == "S"
+    return "pipe" in wchan
 
 
 

@@ -45,9 +45,12 @@ def _waiting_for_the_lock(pid, db_path) -> bool:
     """Process ``pid`` has the database open and sleeps in SQLite's busy handler."""
     try:
         opened = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
-        wchan = open(f"/proc/{pid}/wchan").read()
+        wchan = open(f"/proc/{pid}/wchan").read().strip()
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return False
+    if wchan in ("", "0"):  # the kernel does not say where: asleep will do
+        return str(db_path) in opened and state == "S"
     return str(db_path) in opened and "nanosleep" in wchan
 
 
