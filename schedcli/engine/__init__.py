@@ -10,7 +10,8 @@ A *tick* has two phases:
    run as child processes, up to ``max_parallel`` at once, each finished in its own
    short write transaction, then retried, reported and hooked as configured.
 
-``watch`` (:mod:`~schedcli.engine.watch`) ticks whenever something is due.
+``watch`` (:mod:`~schedcli.engine.watch`) ticks whenever something is due, with the
+processes of the jobs about to be due held ready (:mod:`~schedcli.engine.held`).
 :class:`Engine` (:mod:`~schedcli.engine.core`) composes them for one database.
 """
 
