@@ -12,6 +12,11 @@
     spawnat T N                  sleep until epoch T, then start N ``/bin/date +%s.%N`` processes in
                                  a tight loop (no scheduler, no bookkeeping): the lower bound of the
                                  watch latency test on this machine. Prints date's readings - T.
+    watch DB N MODE              the real Engine.watch() loop (configured as the command line does)
+                                 until N runs have finished; MODE plain (each process started at
+                                 its instant), at-instant (plain, not claimed ahead of the
+                                 instant) or held (processes held before exec, in engines that had
+                                 that path). Writes "probe watch: ready" to stderr first.
 
 Output: one JSON document on stdout.
 """
@@ -217,7 +222,10 @@ def mode_ticks(db: str, n: int) -> dict:
     real_claim = engine.claim
     t_start = time.perf_counter()
 
-    real_dispatch = engine._dispatch
+    # The engine's executor (engines before the split had a _dispatch method of their own).
+    owner = getattr(engine, "executor", engine)
+    attr = "dispatch" if hasattr(owner, "dispatch") else "_dispatch"
+    real_dispatch = getattr(owner, attr)
 
     def dispatch(pool, claims, at=None):
         # Counted once handed over: between its claim and its instant (watch claims just
@@ -241,7 +249,7 @@ def mode_ticks(db: str, n: int) -> dict:
         return claims, created
 
     engine.claim = claim  # type: ignore[method-assign]
-    engine._dispatch = dispatch  # type: ignore[method-assign]
+    setattr(owner, attr, dispatch)
     engine.watch()
     runs = store.conn.execute("SELECT count(*), sum(status = 'success') FROM runs").fetchone()
     cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -289,6 +297,64 @@ def mode_spawnat(t: int, n: int) -> dict:
     return {"latencies_s": lat}
 
 
+def _has(module: str, cls: str, attr: str) -> bool:
+    import importlib
+
+    try:
+        return hasattr(getattr(importlib.import_module(module), cls), attr)
+    except (ImportError, AttributeError):
+        return False
+
+
+def watch_variants() -> dict:
+    """What the engine in this tree can be asked to do (``bench/start50.py`` skips the rest)."""
+    import inspect
+
+    from schedcli.engine import Engine
+
+    return {
+        "held": hasattr(Engine, "_prepare_gates") or _has("schedcli.engine.execute", "Executor", "prepare_held"),
+        "claim_ahead": "claim_ahead" in inspect.signature(Engine.watch).parameters,
+    }
+
+
+def mode_watch(db: str, n: int, mode: str) -> dict:
+    import signal
+    import threading
+
+    from schedcli import config, process
+    from schedcli.engine import configured_engine
+    from schedcli.store import Store
+
+    process.prepare_runner()  # as the command line's runners do
+    store = Store(db)
+    engine = configured_engine(store, config.load(), 64)
+    done = {"n": 0}
+    lock = threading.Lock()
+
+    def finished(run) -> None:
+        with lock:
+            done["n"] += 1
+            if done["n"] >= n:
+                engine.stop.set()
+
+    engine.on_finish = finished
+    signal.signal(signal.SIGTERM, lambda *_: engine.stop.set())
+    kwargs = {}
+    if mode in ("plain", "at-instant"):  # no process is held ready
+        if hasattr(engine, "_prepare_gates"):
+            engine._prepare_gates = lambda *a, **k: None  # type: ignore[method-assign]
+        elif hasattr(engine, "executor"):
+            engine.executor.prepare_held = lambda *a, **k: None  # type: ignore[method-assign]
+    if mode == "at-instant":
+        kwargs["claim_ahead"] = 0.0
+    sys.stderr.write("probe watch: ready\n")
+    sys.stderr.flush()
+    engine.watch(**kwargs)
+    store.close()
+    return {"finished": done["n"]}
+
+
 def main(argv: list[str]) -> int:
     mode = argv[0]
     if mode == "claim":
@@ -303,6 +369,8 @@ def main(argv: list[str]) -> int:
         out = mode_spawn(int(argv[1]))
     elif mode == "spawnat":
         out = mode_spawnat(int(argv[1]), int(argv[2]))
+    elif mode == "watch":
+        out = mode_watch(argv[1], int(argv[2]), argv[3])
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     out.setdefault("hwm_kib", hwm_kib())

@@ -15,6 +15,7 @@ from schedcli.store import Store
 from schedcli.engine import Engine, decide
 from schedcli.services.jobs import add_job, job_schedule, set_enabled
 from schedcli.model import JobSpec
+from waiting import wait_for
 
 UTC = timezone.utc
 T0 = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
@@ -365,10 +366,8 @@ def test_watch_holds_the_process_ready_and_lets_it_run_at_the_instant(store):
     watcher = threading.Thread(target=e.watch, kwargs={"poll": 0.2})
     watcher.start()
     try:
-        deadline = time.monotonic() + 20
-        while not (runs := [r for r in store.history(limit=10) if r.status != "running"]):
-            assert time.monotonic() < deadline, "the job did not run"
-            time.sleep(0.05)
+        runs = wait_for(lambda: [r for r in store.history(limit=10) if r.status != "running"], timeout=20,
+                        what="the job to run")
     finally:
         e.stop.set()
         watcher.join(20)
@@ -389,8 +388,8 @@ def test_a_held_process_serves_only_an_unchanged_job(store, tmp_path):
     add(store, "k", kind="every", expr="1h", command=["echo k"])
     e = engine(store)
     due = int(at(60).timestamp())
-    e._prepare_gates(due, deadline=time.monotonic() + 30)
-    gates = dict(e._gates)
+    e.executor.prepare_held(due, deadline=time.monotonic() + 30)
+    gates = dict(e.executor.held.gates)
     assert set(gates) == {store.get_job("j").id, store.get_job("k").id}
     edit_job(store, "j", JobSpec(command=[f": > {new}"]), at(30))
     r = e.tick(at(60))
@@ -399,18 +398,18 @@ def test_a_held_process_serves_only_an_unchanged_job(store, tmp_path):
     by_job = {x.job: x for x in r.runs}
     assert by_job["k"].pid == gates[store.get_job("k").id][2].running.pid  # the held one ran
     assert by_job["j"].pid != gates[store.get_job("j").id][2].running.pid
-    assert e._gates == {}
+    assert e.executor.held.gates == {}
 
 
 def test_held_processes_whose_time_passed_unclaimed_are_cancelled(store, tmp_path):
     marker = tmp_path / "ran"
     add(store, "j", kind="every", expr="1h", command=[f": > {marker}"])
     e = engine(store)
-    e._prepare_gates(int(at(60).timestamp()), deadline=time.monotonic() + 30)
-    [(_, _, gate)] = e._gates.values()
+    e.executor.prepare_held(int(at(60).timestamp()), deadline=time.monotonic() + 30)
+    [(_, _, gate)] = e.executor.held.gates.values()
     set_enabled(store, "j", False, at(59))
     assert e.tick(at(60)).runs == []
-    e._cancel_gates(through=int(at(60).timestamp()))
+    e.executor.held.cancel(through=int(at(60).timestamp()))
     outcome = gate.running.wait()
     assert outcome.exit_code == 0 and not marker.exists()
 
@@ -420,7 +419,7 @@ def test_the_jobs_own_env_comes_on_top_of_the_run_variables(store):
     add(store, "mine", kind="every", expr="1h", command=[script], env={"SCHEDCLI_TRIGGER": "mine"})
     add(store, "plain", kind="every", expr="1h", command=[script])
     e = engine(store)
-    e._prepare_gates(int(at(60).timestamp()), deadline=time.monotonic() + 30)  # held or not: the same
+    e.executor.prepare_held(int(at(60).timestamp()), deadline=time.monotonic() + 30)  # held or not: the same
     r = e.tick(at(60))
     out = {x.job: store.get_output(x.id)[0].decode() for x in r.runs}
     ids = {x.job: x.id for x in r.runs}
@@ -457,4 +456,69 @@ def test_watch_prepares_the_process_within_the_lead_time_and_uses_it(store, monk
     assert run.status == "success" and run.scheduled_for == ts(due)
     assert len(made) == 1 and made[0] is not None
     assert run.pid == made[0].running.pid  # the held process became the job
-    assert e._gates == {}
+    assert e.executor.held.gates == {}
+
+
+# -- the finish of a run never loses a step ---------------------------------------------
+
+
+def _hooked_engine(store, clock, **kw):
+    from schedcli.config import Hooks
+    from schedcli.services.notify import Notifier
+
+    def record(run_id, result):
+        with store.write():
+            store.record_hook(run_id, result.event, result.target, result.ok, result.detail, T0.timestamp())
+
+    return Engine(store, clock, kill_grace=1.0, notifier=Notifier(Hooks(), 30.0, record), **kw)
+
+
+def _hook_count(store, runs) -> int:
+    return sum(len(store.hook_results(r.id)) for r in runs)
+
+
+def test_a_failing_report_does_not_stop_retries_or_hooks(store, tmp_path):
+    log = tmp_path / "hooks.log"
+    add(store, "flaky", kind="every", expr="1h", command=["sh", "-c", "exit 3"], retries=1, retry_delay=0,
+        on_failure=f"echo $SCHEDCLI_RUN_ID >> {log}")
+    warnings = []
+
+    def report(run):
+        raise RuntimeError(f"cannot print run {run.id}")
+
+    e = _hooked_engine(store, ManualClock(at(60)), on_finish=report, on_warning=warnings.append)
+    r = e.tick(at(60))
+    assert [(x.attempt, x.status) for x in r.runs] == [(1, "error"), (2, "error")]
+    assert sorted(log.read_text().split()) == sorted(str(x.id) for x in r.runs)
+    assert _hook_count(store, r.runs) == 2
+    assert warnings == [f"the report of run #{x.id} failed: cannot print run {x.id}" for x in r.runs]
+
+
+def test_six_failing_jobs_at_once_under_watch_all_retry_and_run_their_hooks(store, tmp_path):
+    import threading
+
+    from schedcli.clock import SystemClock
+
+    log = tmp_path / "hooks.log"
+    now = datetime.now(timezone.utc)
+    when = datetime.fromtimestamp(int(now.timestamp()) + 2, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for n in range(6):
+        add(store, f"fail{n}", now, kind="at", expr=when, command=["sh", "-c", "exit 3"], retries=1, retry_delay=0,
+            on_failure=f"echo $SCHEDCLI_RUN_ID >> {log}")
+    finished, warnings = [], []
+    e = _hooked_engine(store, SystemClock(), max_parallel=8, on_finish=finished.append, on_warning=warnings.append)
+    watcher = threading.Thread(target=e.watch, kwargs={"poll": 0.2})
+    watcher.start()
+    try:
+        wait_for(lambda: len(finished) >= 12, what="12 attempts")
+        runs = [r for r in store.history(limit=100)]
+        wait_for(lambda: _hook_count(store, runs) >= 12, what="12 hooks")
+    finally:
+        e.stop.set()
+        watcher.join(30)
+    assert not watcher.is_alive()
+    assert len(runs) == 12 and {r.status for r in runs} == {"error"}
+    assert sorted((r.job, r.attempt) for r in runs) == sorted((f"fail{n}", a) for n in range(6) for a in (1, 2))
+    assert _hook_count(store, runs) == 12
+    assert sorted(log.read_text().split()) == sorted(str(r.id) for r in runs)
+    assert len(finished) == 12 and warnings == []

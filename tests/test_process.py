@@ -29,6 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schedcli import process as P
+from schedcli.process.output import OutputBuffer
 from schedcli.process import (
     DEFAULT_KILL_GRACE,
     DEFAULT_OUTPUT_CAP,
@@ -41,6 +42,7 @@ from schedcli.process import (
     process_identity,
     start,
 )
+from waiting import wait_for
 
 PATH = "/usr/local/bin:/usr/bin:/bin"
 ENV = {"PATH": PATH}
@@ -68,14 +70,6 @@ def proc_state(pid: int) -> str | None:
 
 def is_gone(pid: int) -> bool:
     return proc_state(pid) in (None, "Z", "X")
-
-
-def wait_until(condition, timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
 
 
 def first_int(output: bytes) -> int:
@@ -140,6 +134,13 @@ class Jobs:
                 pass
 
 
+@pytest.fixture(scope="module", autouse=True)
+def runner_adopts_orphans():
+    """This process adopts its jobs' orphans, as the command line's runners do (a
+    process stays a subreaper once it is one: later test modules run as one too)."""
+    assert P.become_subreaper()
+
+
 @pytest.fixture
 def jobs():
     j = Jobs()
@@ -151,8 +152,8 @@ def jobs():
 
 @contextlib.contextmanager
 def not_a_subreaper():
-    """This process stops adopting orphans for a while (``process.start`` made it a
-    child subreaper): what is started meanwhile behaves like another runner's job."""
+    """This process stops adopting orphans for a while (:func:`runner_adopts_orphans`
+    made it a child subreaper): what is started meanwhile behaves like another runner's job."""
     libc = ctypes.CDLL(None, use_errno=True)
     was = ctypes.c_int()
     assert libc.prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(was), 0, 0, 0) == 0
@@ -247,7 +248,7 @@ def test_job_gets_no_other_file_descriptors(jobs):
         # Neither job holds the other's output pipe, nor our inheritable fd.  (Just after
         # exec, the dynamic loader briefly opens libraries as fd 3: a leak would stay.)
         for running in (first, second):
-            wait_until(
+            wait_for(
                 lambda: sorted(os.listdir(f"/proc/{running.pid}/fd")) == ["0", "1", "2"],
                 timeout=5,
                 what=f"pid {running.pid} to hold only fds 0, 1 and 2",
@@ -439,7 +440,7 @@ def test_terminate_from_another_thread_while_wait_blocks(jobs):
 def test_terminate_grace_escalates_to_sigkill(jobs, tmp_path):
     ready = tmp_path / "ready"
     running = jobs.start(sh('trap "" TERM; : > "$1"; sleep 1000', str(ready)))
-    wait_until(ready.exists, what="the job to ignore SIGTERM")
+    wait_for(ready.exists, what="the job to ignore SIGTERM")
     t0 = time.monotonic()
     running.terminate(grace=0.3)
     outcome = jobs.finish(running)
@@ -458,7 +459,7 @@ def test_terminate_after_exit_changes_nothing(jobs):
 
 def test_timeout_is_enforced_without_anybody_waiting(jobs):
     running = jobs.start(ProcessSpec(["sleep", "1000"], dict(ENV), timeout=0.3, kill_grace=1))
-    wait_until(running.poll, timeout=0.3 + 1 + 1.5, what="the timeout to end the job")
+    wait_for(running.poll, timeout=0.3 + 1 + 1.5, what="the timeout to end the job")
     assert running.wait().timed_out
 
 
@@ -489,7 +490,7 @@ def test_runs_leak_no_threads_or_file_descriptors(jobs, tmp_path):
             assert len(results) == 3 and results[0] is results[1] is results[2]
     assert _open_fds() == fds_before
     # Nothing but the supervisor: no thread per run is left behind.
-    wait_until(lambda: threading.active_count() == threads_before, timeout=5, what="threads to finish")
+    wait_for(lambda: threading.active_count() == threads_before, timeout=5, what="threads to finish")
 
 
 def _have_pidfd() -> bool:
@@ -608,7 +609,7 @@ def test_escaped_daemon_is_adopted_and_reaped_after_it_ends(jobs):
     jobs.pids.append(daemon)
     assert not is_gone(daemon)  # a new session escapes the job...
     assert parent_of(daemon) == os.getpid()  # ...but its orphan is adopted by the runner
-    wait_until(lambda: proc_state(daemon) == "Z", what="the daemon to end")
+    wait_for(lambda: proc_state(daemon) == "Z", what="the daemon to end")
     _, later, _ = jobs.run(sh("exit 0"))  # the next job's end reaps it
     assert later.exit_code == 0
     assert proc_state(daemon) is None
@@ -647,7 +648,7 @@ def test_output_cap_edges(jobs, cap, expected, truncated):
     chunks=st.lists(st.binary(min_size=1, max_size=40), max_size=12),
 )
 def test_output_buffer_matches_reference(cap, chunks):
-    buf = P._OutputBuffer(cap)
+    buf = OutputBuffer(cap)
     for chunk in chunks:
         buf.feed(chunk)
     data = b"".join(chunks)
@@ -737,7 +738,7 @@ def test_identity_of_a_zombie_is_none():
         identity = process_identity(child.pid)
         assert identity is not None and is_alive(child.pid, identity)
         os.kill(child.pid, signal.SIGKILL)
-        wait_until(lambda: proc_state(child.pid) == "Z", what="the zombie")  # not reaped yet
+        wait_for(lambda: proc_state(child.pid) == "Z", what="the zombie")  # not reaped yet
         assert process_identity(child.pid) is None
         assert not is_alive(child.pid, identity)
     finally:
@@ -766,7 +767,7 @@ def test_identity_with_spaces_and_parentheses_in_comm(tmp_path):
     try:
         # Popen can return a moment before exec() has renamed the task.
         comm = Path(f"/proc/{child.pid}/comm")
-        wait_until(lambda: comm.read_text().strip() == weird.name, what="exec to set comm")
+        wait_for(lambda: comm.read_text().strip() == weird.name, what="exec to set comm")
         # Independent parse: count starttime (field 22) from the END of the line,
         # using a process with a plain comm to learn the number of fields.
         fields_total = len(Path(f"/proc/{plain.pid}/stat").read_text().split())
@@ -775,7 +776,7 @@ def test_identity_with_spaces_and_parentheses_in_comm(tmp_path):
         identity = process_identity(child.pid)
         assert identity is not None and identity.endswith(":" + starttime)
         child.kill()
-        wait_until(lambda: proc_state(child.pid) == "Z", what="the zombie")
+        wait_for(lambda: proc_state(child.pid) == "Z", what="the zombie")
         assert process_identity(child.pid) is None  # state parsed after the last ')'
     finally:
         for p in (plain, child):
@@ -798,7 +799,7 @@ def test_group_alive_basics(jobs):
 def test_group_of_only_a_zombie_is_not_alive():
     child = subprocess.Popen(["true"], start_new_session=True)
     try:
-        wait_until(lambda: proc_state(child.pid) == "Z", what="the zombie")
+        wait_for(lambda: proc_state(child.pid) == "Z", what="the zombie")
         os.killpg(child.pid, 0)  # the kernel still has the group...
         assert not group_alive(child.pid)  # ...but nothing in it can run
     finally:
@@ -808,7 +809,7 @@ def test_group_of_only_a_zombie_is_not_alive():
 def test_kill_group_on_an_orphan(jobs, tmp_path):
     pidfile = tmp_path / "grandchild"
     leader = spawn_orphan(jobs, 'sleep 1000 & echo $! > "$1.tmp"; mv "$1.tmp" "$1"; sleep 1000', str(pidfile))
-    wait_until(pidfile.exists, what="the grandchild's pid")
+    wait_for(pidfile.exists, what="the grandchild's pid")
     grandchild = int(pidfile.read_text())
     identity = process_identity(leader)
     assert identity is not None and group_alive(leader)
@@ -823,7 +824,7 @@ def test_kill_group_on_an_orphan(jobs, tmp_path):
 def test_kill_group_escalates_to_sigkill(jobs, tmp_path):
     ready = tmp_path / "ready"
     leader = spawn_orphan(jobs, 'trap "" TERM; : > "$1"; sleep 1000', str(ready))
-    wait_until(ready.exists, what="the orphan to ignore SIGTERM")
+    wait_for(ready.exists, what="the orphan to ignore SIGTERM")
     t0 = time.monotonic()
     assert kill_group(leader, process_identity(leader), grace=0.5)
     assert 0.5 - 0.05 <= time.monotonic() - t0 <= 0.5 + 1.5
@@ -847,13 +848,32 @@ def test_kill_group_with_wrong_identity_does_nothing(jobs):
 # ------------------------------------------------------------------- gates
 
 
+def waiting_at_the_gate(gate) -> bool:
+    """The held process has read everything sent to it and is blocked reading for more
+    (so whatever it would do next, it has not done yet)."""
+    import fcntl
+    import termios
+
+    try:
+        buffered = fcntl.ioctl(gate._fd, termios.FIONREAD, b"\0\0\0\0")
+        wchan = Path(f"/proc/{gate.running.pid}/wchan").read_text().strip()
+    except OSError:
+        return False
+    if int.from_bytes(buffered, sys.byteorder):
+        return False
+    if wchan in ("", "0"):  # the kernel does not say where: asleep will do
+        return proc_state(gate.running.pid) == "S"
+    return "pipe" in wchan
+
+
+
 def test_held_process_runs_the_job_only_when_opened(jobs, tmp_path):
     marker = tmp_path / "ran"
     gate = P.prepare(sh(f'echo "run=$RUN extra=$EXTRA"; : > {marker}', timeout=30))
     assert gate is not None
     jobs.started.append(gate.running)
     pid = gate.running.pid
-    time.sleep(0.3)  # held: nothing has run
+    wait_for(lambda: waiting_at_the_gate(gate), what="the process to be held")  # held: nothing has run
     assert not marker.exists() and not gate.running.poll()
     t0 = time.monotonic()
     running = gate.open({"RUN": "7", "EXTRA": "a b=c 'd'"})
@@ -896,7 +916,7 @@ def test_cancelled_or_orphaned_held_process_never_runs_the_job(jobs, tmp_path):
     done = subprocess.run([PY, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=30, check=True)
     held = int(done.stdout)
     jobs.pids.append(held)
-    wait_until(lambda: is_gone(held), what="the orphaned held process to end")
+    wait_for(lambda: is_gone(held), what="the orphaned held process to end")
     assert not marker.exists()
 
 
@@ -922,7 +942,7 @@ def test_loaded_held_process_waits_for_the_release(jobs, tmp_path):
     gate = P.prepare(sh(f'echo "$RUN"; : > {marker}'))
     jobs.started.append(gate.running)
     assert gate.load({"RUN": "41"})
-    time.sleep(0.3)
+    wait_for(lambda: waiting_at_the_gate(gate), what="the loaded process to wait for the release")
     assert not marker.exists() and not gate.running.poll()  # loaded, still held
     assert not gate.load({"RUN": "42"})  # loaded once
     running = gate.release()
@@ -957,3 +977,45 @@ def test_a_finished_run_is_not_kept_in_memory_by_its_pending_timeout():
     del running
     gc.collect()
     assert ref() is None  # its timer for an hour from now holds only a weak reference
+
+
+FRESH_RUNNER = """
+import ctypes, json, signal, sys
+from schedcli.process import ProcessSpec, is_subreaper, start
+signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+env = {"PATH": "/usr/bin:/bin"}
+job = start(ProcessSpec(["/bin/sh", "-c", "sleep 1000 & echo $!; grep ^SigIgn /proc/self/status"], env, kill_grace=0.5))
+outcome = job.wait()
+leftover, ignored = outcome.output.decode().split("\\n")[:2]
+libc = ctypes.CDLL(None)
+flag = ctypes.c_int()
+libc.prctl(37, ctypes.byref(flag), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
+print(json.dumps({"leftover": int(leftover), "job_ignores": ignored.split()[1], "exit": outcome.exit_code,
+                  "subreaper": flag.value, "is_subreaper": is_subreaper(),
+                  "runner_ignores_hup": signal.getsignal(signal.SIGHUP) == signal.SIG_IGN}))
+"""
+
+
+def test_starting_a_job_changes_nothing_in_the_runner_and_needs_no_subreaper():
+    # A program using the package directly, never made a subreaper: starting a job leaves
+    # its signal dispositions and its subreaper status as they were, the job still starts
+    # with default dispositions, and what it leaves behind is still ended (found by
+    # scanning /proc instead of among adopted children).
+    env = {"PATH": PATH, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run([PY, "-c", FRESH_RUNNER], capture_output=True, text=True, env=env, timeout=60, check=True)
+    report = json.loads(done.stdout)
+    assert report["exit"] == 0
+    assert report["subreaper"] == 0 and report["is_subreaper"] is False
+    assert report["runner_ignores_hup"] is True
+    assert int(report["job_ignores"], 16) == 0
+    assert is_gone(report["leftover"])
+
+
+def test_become_subreaper_is_explicit_and_reported():
+    libc = ctypes.CDLL(None, use_errno=True)
+    flag = ctypes.c_int()
+    assert libc.prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(flag), 0, 0, 0) == 0
+    assert flag.value == 1 and P.is_subreaper()  # made so by the module's fixture
+    with not_a_subreaper():
+        assert not P.is_subreaper()  # the kernel is asked, not a remembered flag
+    assert P.is_subreaper()

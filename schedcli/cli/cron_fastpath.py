@@ -97,7 +97,9 @@ def _tick(store, values: dict[str, object]) -> int:
     from schedcli import config
     from schedcli.engine import configured_engine
     from schedcli.cli.signals import StopOnSignal
+    from schedcli.process import prepare_runner
 
+    prepare_runner()  # this runner adopts its jobs' orphans and catches the signals it ignores
     when = None
     if values["now"] is not None:
         from schedcli.schedule import local_zone_name, parse_when

@@ -20,7 +20,9 @@ app = typer.Typer()
 def _engine(ctx: typer.Context, max_parallel: Optional[int] = None):
     """The engine of ``run``, ``run-due`` and ``watch``: where each of them starts as a runner."""
     from schedcli.engine import configured_engine
+    from schedcli.process import prepare_runner
 
+    prepare_runner()  # run, run-due and watch start jobs: adopt their orphans, catch ignored signals
     state = state_of(ctx)
     return configured_engine(state.store(), state.config(), max_parallel)
 

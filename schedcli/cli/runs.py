@@ -144,7 +144,7 @@ def next_runs(
 
 
 def _take(schedule, start: datetime, count: int) -> list[datetime]:
-    from schedcli.engine import upcoming
+    from schedcli.schedule import upcoming
 
     return upcoming(schedule, start, count)
 

@@ -52,3 +52,23 @@ class Retention:
     @classmethod
     def save(cls, store: Store, policy: "Retention | None") -> None:
         store.set_state(STATE_KEY, json.dumps(policy.to_dict()) if policy and not policy.empty else "")
+
+
+class PolicyInForce:
+    """The retention policy a runner applies after each run: the one ``prune --auto``
+    stored in the database, else the configured default.  Read again by every claim
+    (inside its transaction) and kept for the runs of that claim."""
+
+    def __init__(self, default: Retention | None = None) -> None:
+        self.default = default or Retention()
+        self._current: Retention | None = None
+
+    def load(self, store: Store) -> Retention:
+        """Read the policy (call inside a transaction); it is kept until the next load."""
+        stored = Retention.load(store)
+        self._current = self.default if stored.empty else stored
+        return self._current
+
+    def current(self, store: Store) -> Retention:
+        """The policy last loaded, or (never loaded yet) the one in force now."""
+        return self._current if self._current is not None else self.load(store)

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
-from .helpers import UTC, add, history, iso, kill_quietly, pid_exists, read_pid, start, wait_for
+from waiting import wait_for
+
+from .helpers import UTC, add, history, iso, kill_quietly, pid_exists, read_pid, start
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

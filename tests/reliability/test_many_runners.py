@@ -9,7 +9,9 @@ import threading
 from collections import Counter
 from datetime import datetime, timedelta
 
-from .helpers import UTC, add, history, iso, schedcli, start, wait_for
+from waiting import wait_for
+
+from .helpers import UTC, add, history, iso, schedcli, start
 
 
 def test_eight_run_due_and_watch_over_thirty_simulated_minutes(tmp_path, db_path):

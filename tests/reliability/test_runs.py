@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 
 from schedcli.store import Store
 
-from .helpers import UTC, add, history, iso, kill_quietly, pid_exists, read_pid, schedcli, start, wait_for
+from waiting import wait_for
+
+from .helpers import UTC, add, history, iso, kill_quietly, pid_exists, read_pid, schedcli, start
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -9,7 +9,9 @@ import pytest
 
 from schedcli.store import Store
 
-from .helpers import UTC, add, history, iso, kill_quietly, pid_exists, read_pid, start, wait_for
+from waiting import wait_for
+
+from .helpers import UTC, add, history, iso, kill_quietly, pid_exists, read_pid, start
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

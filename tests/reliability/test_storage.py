@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from .helpers import UTC, add, history, iso, schedcli, wait_for
+from waiting import wait_for
+
+from .helpers import UTC, add, history, iso, schedcli
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -39,6 +41,19 @@ def _hold_lock(db_path):
     return p
 
 
+def _waiting_for_the_lock(pid, db_path) -> bool:
+    """Process ``pid`` has the database open and sleeps in SQLite's busy handler."""
+    try:
+        opened = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+        wchan = open(f"/proc/{pid}/wchan").read().strip()
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    if wchan in ("", "0"):  # the kernel does not say where: asleep will do
+        return str(db_path) in opened and state == "S"
+    return str(db_path) in opened and "nanosleep" in wchan
+
+
 def test_lock_held_briefly_is_waited_for(tmp_path, db_path):
     marker = tmp_path / "ran"
     add(db_path, "j", T0, kind="every", expr="1m", command=[f"touch {marker}"])
@@ -47,8 +62,8 @@ def test_lock_held_briefly_is_waited_for(tmp_path, db_path):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env={**os.environ, "SCHEDCLI_BUSY_TIMEOUT": "30"})
     # The runner is blocked on the lock: it cannot have claimed or run anything.
-    with pytest.raises(subprocess.TimeoutExpired):
-        runner.wait(timeout=1.0)
+    wait_for(lambda: _waiting_for_the_lock(runner.pid, db_path), what="the runner to wait for the lock")
+    assert runner.poll() is None
     assert not marker.exists()
     holder.communicate("go\n", timeout=10)
     out, err = runner.communicate(timeout=60)

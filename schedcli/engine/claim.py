@@ -1,0 +1,318 @@
+"""Phase 1 of a tick: decide what is due and claim it, in one ``BEGIN IMMEDIATE`` transaction.
+
+The transaction marks runs whose runner died as ``interrupted``; reads the due jobs
+through the ``next_run_at`` index; decides for each which occurrences run, which are
+skipped (overlap) and which are missed (catch-up policy, grace); inserts those rows (a
+unique key on job, occurrence and attempt makes a second claim impossible); and moves
+``next_run_at`` past ``now``.  What has to be ended because of it (the process groups
+of dead runners' runs, runs replaced under ``--overlap replace``) is returned, to be
+ended after the transaction.
+
+:func:`decide` is the pure arithmetic; :class:`Claimer` does the transaction;
+:meth:`Claimer.plan` says what a claim would do without changing anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from schedcli import process
+from schedcli import schedule as sched
+from schedcli.clock import SystemClock
+from schedcli.engine.retention import PolicyInForce
+from schedcli.errors import Overlap
+from schedcli.model import Job, LiveRun, Occurrence
+from schedcli.schedule import iso
+from schedcli.services.jobs import job_schedule
+from schedcli.store import Store
+
+CATCH_UP_LIMIT = 1000  # most occurrences one job may run in one tick with --catch-up all
+COUNT_CAP = 1_000_000  # missed occurrences are counted exactly up to this many
+
+
+@dataclass
+class Decision:
+    """What one tick does with one due job."""
+
+    run: list[int] = field(default_factory=list)  # occurrence epochs to run, oldest first
+    missed_count: int = 0
+    missed_first: int | None = None
+    missed_last: int | None = None
+    missed_capped: bool = False
+    next_run_at: int | None = None
+
+
+@dataclass
+class Claim:
+    """Runs of one job claimed by a tick, executed one after another."""
+
+    job: Job
+    runs: list[tuple[int, int]]  # (run id, scheduled_for)
+    trigger: str = "schedule"
+
+
+@dataclass
+class Displaced:
+    """A run that a claim takes over (``--overlap replace``): ended after the transaction."""
+
+    run_id: int
+    pid: int | None
+    identity: str | None
+    reason: str
+
+
+@dataclass
+class ClaimBatch:
+    """What one claim transaction did, and what is left to do after it."""
+
+    claims: list[Claim] = field(default_factory=list)
+    created: list[int] = field(default_factory=list)  # every row id created
+    orphans: list[tuple[int, str | None]] = field(default_factory=list)  # process groups of dead runners' runs
+    displaced: list[Displaced] = field(default_factory=list)
+
+
+def _dt(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, timezone.utc)
+
+
+def decide(job: Job, schedule: sched.Schedule, now: datetime) -> Decision:
+    """Apply the catch-up policy and grace to the occurrences due since ``job.next_run_at``.
+
+    Pure arithmetic: no database, no clock.
+    """
+    first = job.next_run_at
+    assert first is not None
+    now_s = int(now.timestamp())
+    decision = Decision()
+    grace_start = now_s - job.grace  # occurrences at or after this may still run
+    after_first = schedule.next_after(_dt(first))
+    if after_first is None or after_first > now:
+        # The common case: exactly one occurrence is due.
+        decision.next_run_at = int(after_first.timestamp()) if after_first is not None else None
+        if first >= grace_start:
+            decision.run = [first]
+        else:
+            decision.missed_count = 1
+            decision.missed_first = decision.missed_last = first
+        return decision
+    nxt = schedule.next_after(now)
+    decision.next_run_at = int(nxt.timestamp()) if nxt is not None else None
+    lo = max(first, grace_start)
+    # occurrences in [lo, now]
+    in_grace_count, _ = sched.count_occurrences(schedule, _dt(lo - 1), _dt(now_s), cap=COUNT_CAP)
+    want = {"latest": 2, "none": 2, "all": CATCH_UP_LIMIT + 1}[job.catch_up]
+    newest, _more = sched.occurrences(schedule, _dt(lo - 1), _dt(now_s), limit=want)
+    newest = [int(d.timestamp()) for d in newest]  # oldest first
+    old_count, old_capped, old_last = 0, False, None
+    if first < grace_start:
+        old_count, old_capped = sched.count_occurrences(
+            schedule, _dt(first - 1), _dt(grace_start - 1), cap=COUNT_CAP
+        )
+        if old_count:
+            prev = schedule.prev_before(_dt(grace_start))
+            old_last = int(prev.timestamp()) if prev is not None else None
+
+    if job.catch_up == "latest":
+        run = newest[-1:]
+    elif job.catch_up == "all":
+        run = newest[-CATCH_UP_LIMIT:]
+    else:  # none: no catch-up after a gap; only a lone on-time occurrence runs
+        run = newest[-1:] if in_grace_count == 1 and old_count == 0 else []
+    decision.run = run
+    missed_count = old_count + in_grace_count - len(run)
+    if missed_count > 0:
+        before = newest[: len(newest) - len(run)]  # due occurrences older than those that run
+        decision.missed_count = missed_count
+        decision.missed_capped = old_capped
+        decision.missed_first = first
+        decision.missed_last = before[-1] if before else (old_last if old_last is not None else first)
+    return decision
+
+
+@dataclass(frozen=True)
+class RunnerIdentity:
+    """This runner, as recorded on every run it creates: its pid and process identity."""
+
+    pid: int
+    identity: str | None
+
+    @classmethod
+    def of_this_process(cls) -> "RunnerIdentity":
+        pid = os.getpid()
+        return cls(pid, process.process_identity(pid))
+
+    def owner_alive(self, pid: int | None, identity: str | None) -> bool:
+        """Is the runner that owns a run (this one, or another) still alive?"""
+        if pid == self.pid and identity == self.identity:
+            return True
+        return process.owner_alive(pid, identity)
+
+    def run_row(self, job: Job, trigger: str, scheduled_for: int, status: str, **extra: object) -> dict:
+        row = {
+            "job_id": job.id,
+            "job": job.name,
+            "trigger": trigger,
+            "scheduled_for": scheduled_for,
+            "status": status,
+            "runner_pid": self.pid,
+            "runner_identity": self.identity,
+        }
+        row.update(extra)
+        return row
+
+
+def insert_unique(store: Store, row: dict) -> int:
+    """Insert a run row (inside a write transaction); -1 if that occurrence and attempt
+    was claimed already: it is never run twice."""
+    run_id = store.insert_run_once(row)
+    return -1 if run_id is None else run_id
+
+
+class Claimer:
+    """Claims due occurrences (and manual runs) for one runner."""
+
+    def __init__(self, store: Store, clock: SystemClock, runner: RunnerIdentity, policy: PolicyInForce) -> None:
+        self.store = store
+        self.clock = clock
+        self.runner = runner
+        self.policy = policy
+
+    def claim(self, now: datetime) -> ClaimBatch:
+        """Claim everything due at ``now`` (one write transaction)."""
+        now_s = int(now.timestamp())
+        now_f = now.timestamp()
+        batch = ClaimBatch()
+        moved: list[tuple[int | None, int]] = []
+        with self.store.write():
+            self.policy.load(self.store)
+            alive = self._recover(now_f, batch)
+            for job in self.store.due_jobs(now_s):
+                decision = decide(job, job_schedule(job), now)
+                if decision.missed_count:
+                    batch.created.append(self._insert_missed(job, decision, now_f))
+                runs = self._claim_occurrences(job, decision.run, alive.get(job.id, []), now_f, batch)
+                moved.append((decision.next_run_at, job.id))
+                if runs:
+                    batch.claims.append(Claim(job, runs))
+            self.store.set_next_runs(moved)
+            # The real time of this tick (``now`` may be simulated with run-due --now).
+            self.store.set_state("last_tick", iso(self.clock.now(), millis=True) or "")
+        batch.created = [i for i in batch.created if i >= 0]
+        return batch
+
+    def _insert_missed(self, job: Job, decision: Decision, now_f: float) -> int:
+        more = "+" if decision.missed_capped else ""
+        reason = (
+            f"{decision.missed_count}{more} occurrence(s) missed from "
+            f"{iso(decision.missed_first)} to {iso(decision.missed_last)} "
+            f"(runner not running or late; catch-up {job.catch_up}, grace {sched.format_duration(job.grace)})"
+        )
+        row = self.runner.run_row(
+            job, "schedule", decision.missed_last, "missed", reason=reason,
+            missed_count=decision.missed_count, missed_first=decision.missed_first,
+            missed_last=decision.missed_last, finished_at=now_f,
+        )
+        return insert_unique(self.store, row)
+
+    def _claim_occurrences(
+        self, job: Job, occurrences: list[int], busy: list[LiveRun], now_f: float, batch: ClaimBatch
+    ) -> list[tuple[int, int]]:
+        runs: list[tuple[int, int]] = []
+        for occurrence in occurrences:
+            if busy and job.overlap == "skip":
+                ids = ", ".join(f"#{r.id}" for r in busy)
+                row = self.runner.run_row(
+                    job, "schedule", occurrence, "skipped",
+                    reason=f"previous run {ids} still running (overlap skip)", finished_at=now_f,
+                )
+                batch.created.append(insert_unique(self.store, row))
+                continue
+            run_id = insert_unique(self.store, self.runner.run_row(job, "schedule", occurrence, "running", started_at=None))
+            if run_id < 0:
+                continue
+            if busy and job.overlap == "replace":
+                self._displace(busy, run_id, now_f, batch.displaced)
+                busy = []
+            runs.append((run_id, occurrence))
+            batch.created.append(run_id)
+        return runs
+
+    def claim_manual(self, name: str, now: datetime, force: bool) -> tuple[Job, int, list[Displaced]]:
+        """Claim a manual run of job ``name`` (``schedcli run``): the job, the new run's id
+        and the runs it replaces.  Raises :class:`~schedcli.errors.Overlap` when the job
+        is running and may not run twice."""
+        displaced: list[Displaced] = []
+        with self.store.write():
+            self.policy.load(self.store)
+            job = self.store.get_job(name)
+            busy = self.alive_running(job.id)
+            if busy and not force and job.overlap == "skip":
+                ids = ", ".join(f"#{r.id}" for r in busy)
+                raise Overlap(f"job {name!r} is already running (run {ids}); use --force to run it anyway")
+            run_id = self.store.insert_run(self.runner.run_row(job, "manual", int(now.timestamp()), "running"))
+            if busy and job.overlap == "replace" and not force:
+                self._displace(busy, run_id, now.timestamp(), displaced)
+        return job, run_id, displaced
+
+    def _displace(self, busy: list[LiveRun], by: int, now_f: float, out: list[Displaced]) -> None:
+        for r in busy:
+            reason = f"replaced by run #{by}"
+            out.append(Displaced(r.id, r.pid, r.pid_identity, reason))
+            self.store.update_run(r.id, {"status": "interrupted", "reason": reason, "finished_at": now_f})
+
+    def _recover(self, now: float, batch: ClaimBatch) -> dict[int, list[LiveRun]]:
+        """Mark runs whose runner died as interrupted (their process groups go to
+        ``batch.orphans``); return the live running runs by job."""
+        alive: dict[int, list[LiveRun]] = {}
+        for row in self.store.running_runs():
+            if self.runner.owner_alive(row.runner_pid, row.runner_identity):
+                alive.setdefault(row.job_id, []).append(row)
+                continue
+            reason = f"runner (pid {row.runner_pid}) died while the job ran; not run again"
+            self.store.update_run(
+                row.id,
+                {
+                    "status": "interrupted",
+                    "reason": reason,
+                    "finished_at": now,
+                    "duration_s": (now - row.started_at) if row.started_at else None,
+                },
+            )
+            if row.pid is not None:
+                batch.orphans.append((row.pid, row.pid_identity))
+        return alive
+
+    def alive_running(self, job_id: int) -> list[LiveRun]:
+        return [
+            r
+            for r in self.store.running_runs(job_id)
+            if self.runner.owner_alive(r.runner_pid, r.runner_identity)
+        ]
+
+    def plan(self, now: datetime) -> list[Occurrence]:
+        """What a claim at ``now`` would do, without changing anything (``--dry-run``)."""
+        planned: list[Occurrence] = []
+        with self.store.read():
+            for job in self.store.due_jobs(int(now.timestamp())):
+                decision = decide(job, job_schedule(job), now)
+                if decision.missed_count:
+                    planned.append(
+                        Occurrence(
+                            job.name,
+                            _dt(decision.missed_last or 0),
+                            "missed",
+                            f"{decision.missed_count} occurrence(s) from {iso(decision.missed_first)}",
+                        )
+                    )
+                busy = self.alive_running(job.id) if decision.run else []
+                for occurrence in decision.run:
+                    action = "run"
+                    detail = ""
+                    if busy and job.overlap == "skip":
+                        action, detail = "skip", "previous run still running"
+                    elif busy and job.overlap == "replace":
+                        action, detail = "replace", "previous run would be terminated"
+                    planned.append(Occurrence(job.name, _dt(occurrence), action, detail))
+        return planned

@@ -1,0 +1,146 @@
+"""The end of a run: its status, its record, retention, the callback and the hooks.
+
+Each step of :meth:`RunFinisher.finish` runs even when an earlier one failed: a
+failure is reported in one line through ``on_warning`` and the next step goes on.
+Whatever happens in the finish, the caller learns the run's status, so retries
+still follow a run whose record or callback failed.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import TYPE_CHECKING, Callable
+
+from schedcli import process
+from schedcli import schedule as sched
+from schedcli.clock import SystemClock
+from schedcli.engine.retention import PolicyInForce
+from schedcli.model import WARNING_EXIT_CODE, Job, Run
+from schedcli.store import Store
+
+if TYPE_CHECKING:
+    from schedcli.services.notify import Notifier
+
+
+class Callbacks:
+    """What the engine tells its caller: each finished run, and warnings (one line each).
+
+    Either may be set or replaced at any time; a warning callback that raises is
+    ignored (there is nobody left to tell).
+    """
+
+    def __init__(
+        self, on_finish: Callable[[Run], None] | None = None, on_warning: Callable[[str], None] | None = None
+    ) -> None:
+        self.on_finish = on_finish
+        self.on_warning = on_warning
+
+    def warn(self, message: str) -> None:
+        if self.on_warning is not None:
+            try:
+                self.on_warning(message)
+            except Exception:
+                pass
+
+
+def run_status(job: Job, outcome: process.Outcome, stop_reason: str | None) -> tuple[str, str | None]:
+    """``(status, reason)`` of a run that ended with ``outcome``; ``stop_reason`` is why
+    the engine terminated it, if it did."""
+    if outcome.error:
+        return "error", outcome.error
+    if outcome.terminated:
+        return "interrupted", stop_reason or "terminated"
+    if outcome.timed_out:
+        return "timeout", f"timed out after {sched.format_duration(job.timeout or 0)}; process group killed"
+    if outcome.exit_code == 0:
+        return "success", None
+    if job.collector and outcome.exit_code == WARNING_EXIT_CODE:
+        return "warning", "collector signalled a warning"
+    if outcome.signal is not None:
+        try:
+            name = signal.Signals(outcome.signal).name
+        except ValueError:
+            name = str(outcome.signal)
+        return "error", f"killed by {name}"
+    return "error", f"exit code {outcome.exit_code}"
+
+
+class RunFinisher:
+    """Records a run's end and tells whoever wants to know, one step after another."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: SystemClock,
+        policy: PolicyInForce,
+        callbacks: Callbacks,
+        notifier: "Notifier | None" = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.callbacks = callbacks
+        self.notifier = notifier
+
+    def finish(
+        self,
+        job: Job,
+        run_id: int,
+        status: str,
+        reason: str | None,
+        outcome: process.Outcome | None,
+        finished: float | None,
+    ) -> None:
+        """Record the run, apply retention, call ``on_finish``, submit the hooks.  Never
+        raises: a step that fails is reported and the others still run."""
+        fields: dict[str, object] = {"status": status, "finished_at": finished or self.clock.now().timestamp()}
+        if reason is not None:
+            fields["reason"] = reason
+        if outcome is not None:
+            fields["exit_code"] = outcome.exit_code
+            fields["duration_s"] = round(outcome.duration, 6)
+        self._step(f"run #{run_id} could not be recorded", self._record, job, run_id, fields, outcome)
+        if outcome is None:
+            return  # never started: nothing to report
+        notify = self.notifier is not None and self.notifier.wanted(job)
+        if self.callbacks.on_finish is None and not notify:
+            return
+        run = self._step(f"run #{run_id} could not be read back", self.store.get_run, run_id)
+        if run is None:
+            return
+        if self.callbacks.on_finish is not None:
+            self._step(f"the report of run #{run_id} failed", self.callbacks.on_finish, run)
+        if notify:
+            self._step(f"the hooks of run #{run_id} could not be started", self._notify, job, run, outcome)
+
+    def _step(self, what: str, fn: Callable, *args: object) -> object:
+        try:
+            return fn(*args)
+        except Exception as exc:
+            self.callbacks.warn(f"{what}: {getattr(exc, 'message', None) or exc}")
+            return None
+
+    def _record(self, job: Job, run_id: int, fields: dict, outcome: process.Outcome | None) -> None:
+        with self.store.write():
+            # Only a run still marked running is ours to finish: a run that another
+            # runner replaced or recovered keeps the status it was given.
+            self.store.finish_run(run_id, fields)
+            if outcome is not None:
+                output = outcome.output
+                if outcome.error and not output:
+                    output = (outcome.error + "\n").encode()
+                if output or outcome.total_bytes:  # a silent run stores no output row
+                    self.store.save_output(run_id, output, outcome.truncated, outcome.total_bytes)
+            # In the same transaction, but its failure does not undo the record (each
+            # statement of the prune is atomic by itself).
+            self._step(f"retention after run #{run_id} failed", self._retain, job, fields["finished_at"])
+
+    def _retain(self, job: Job, now: float) -> None:
+        policy = self.policy.current(self.store)
+        if not policy.empty:
+            policy.apply(self.store, now, job_id=job.id)
+
+    def _notify(self, job: Job, run: Run, outcome: process.Outcome) -> None:
+        assert self.notifier is not None
+        previous = self.store.previous_outcome(job.id, run.id)
+        self.notifier.submit(job, run, previous, outcome.output or (outcome.error or "").encode())
