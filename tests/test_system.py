@@ -28,18 +28,7 @@ import pytest
 from schedcli import system as integration
 from schedcli.store import Store
 from schedcli.services.status import collect_status, problems
-
-
-def wait_for(condition, timeout: float = 20.0, interval: float = 0.1, what: str = "condition"):
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+from waiting import wait_for
 
 
 # -- a fake crontab program ------------------------------------------------------------------
