@@ -957,6 +957,26 @@ def test_loaded_held_process_waits_for_the_release(jobs, tmp_path):
     assert jobs.finish(gate.running).exit_code == 0 and not (tmp_path / "ran.2").exists()
 
 
+def test_held_process_runs_the_argv_that_start_runs(jobs, tmp_path):
+    spec = ProcessSpec(["sh", "-c", "tr '\\0' ' ' < /proc/$$/cmdline"], dict(ENV))
+    plain = jobs.finish(start(spec)).output
+    gate = P.prepare(spec)
+    jobs.started.append(gate.running)
+    held = jobs.finish(gate.open({})).output
+    assert plain.startswith(b"sh -c ") and held == plain  # argv[0] as given, not /usr/bin/sh
+
+
+def test_held_process_whose_program_went_away_is_not_used(jobs, tmp_path):
+    program = tmp_path / "job.sh"
+    program.write_text("#!/bin/sh\necho ran\n")
+    program.chmod(0o755)
+    gate = P.prepare(ProcessSpec([str(program)], dict(ENV)))
+    jobs.started.append(gate.running)
+    program.unlink()
+    assert gate.open({}) is None  # start() then reports "command not found" as usual
+    assert jobs.finish(gate.running).output == b""
+
+
 def test_held_process_whose_directory_went_away_is_not_used(jobs, tmp_path):
     work = tmp_path / "work"
     work.mkdir()

@@ -7,10 +7,12 @@ the run knows, :meth:`Gate.release` lets it run.  End of file on the pipe
 it costs to create a process is paid before the instant: at the instant, starting
 fifty jobs is fifty writes to pipes.
 
-A held process runs its program by its full path (``argv[0]``), takes only
-environment values without newlines, and :func:`prepare` declines a command that
-cannot be found or a directory that cannot be entered (:func:`start` then reports
-them the usual way at the due time).
+A held process runs exactly what :func:`start` would: the same ``argv`` (``argv[0]``
+included, found through the job's ``PATH`` as ``execvpe`` finds it), environment and
+directory.  :func:`prepare` declines, and :meth:`Gate.load` cancels, a process whose
+command cannot be found or whose directory cannot be entered by then, so that
+:func:`start` reports it the usual way at the due time.  The values a run adds
+through the pipe are one line each: :meth:`Gate.load` refuses others.
 """
 
 from __future__ import annotations
@@ -68,9 +70,9 @@ class Gate:
             if not key or "=" in key or "\0" in key or "\n" in key or "\n" in value or "\0" in value:
                 raise ValueError(f"cannot pass {key!r} through a gate")
             lines.append(f"{key}={value}\n")
-        cwd = self.running.spec.cwd
-        if cwd is not None and not os.path.isdir(cwd):
-            # Removed since: a fresh start reports it the usual way.
+        spec = self.running.spec
+        if (spec.cwd is not None and not os.path.isdir(spec.cwd)) or _resolve(spec.argv[0], spec) is None:
+            # Removed since it was prepared: a fresh start reports it the usual way.
             self.cancel()
             return False
         with self._lock:
@@ -127,12 +129,13 @@ def prepare(spec: ProcessSpec) -> Gate | None:
     """
     if not isinstance(spec, ProcessSpec):
         raise TypeError("spec must be a ProcessSpec")
-    program = _resolve(spec.argv[0], spec)
-    if program is None:
+    if _resolve(spec.argv[0], spec) is None:
         return None
     gate_r, gate_w = os.pipe()
     try:
-        argv = ["/bin/sh", "-c", _GATE_SCRIPT, "schedcli-gate", program, *spec.argv[1:]]
+        # ``exec`` finds argv[0] in the job's PATH just as execvpe would: the job sees
+        # the argv[0] it was given, not the resolved path.
+        argv = ["/bin/sh", "-c", _GATE_SCRIPT, "schedcli-gate", *spec.argv]
         running = spawn(spec, argv, gate_r, gated=True)
     except BaseException:
         os.close(gate_w)
