@@ -1,9 +1,9 @@
 """Benchmark fixtures: schedcli databases and APScheduler job stores, built fast.
 
-Jobs go through the library (``schedcli.jobs.build_job`` validates and computes
+Jobs go through the library (``schedcli.services.jobs.build_job`` validates and computes
 the first run, ``Store.insert_job`` writes the row) inside one write transaction.
 History rows (1M) are written with one ``executemany`` in one transaction,
-following the schema of ``schedcli/migrations.py``.
+following the schema of ``schedcli/store/migrations.py``.
 
 Every database is checkpointed (``wal_checkpoint(TRUNCATE)``) so that a copy of
 the main file is a complete database (``copy_db``).

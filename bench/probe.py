@@ -3,7 +3,7 @@
     claim DB PREFIX              Engine.claim(now) on a database whose PREFIX-* jobs are due:
                                  the first (cold, as in one run-due process) and a second claim
                                  after making them due again (warm).
-    addjob DB N                  N calls of schedcli.jobs.add_job (cron job) on a persistent database.
+    addjob DB N                  N calls of schedcli.services.jobs.add_job (cron job) on a persistent database.
     queries DB REPS JOB BEFORE   query times of history / list / stats through Store methods.
     ticks DB N                   the real Engine.watch() loop driven by a virtual clock for N ticks,
                                  each claiming and running one job (``true``); RSS and live Python

@@ -507,7 +507,7 @@ def test_overdue_job(cli, crontab):
 
 
 def test_health_with_time_passed_in(cli, db_path):
-    """health.py takes ``now``: ticks and due times are judged against it."""
+    """services/status.py takes ``now``: ticks and due times are judged against it."""
     cli("add", "j", "--cron", "*/5 * * * *", "--", "true")
     cli("run-due")
     with Store(db_path) as store:
