@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Iterator, Union
+from typing import Iterable, Iterator, Union
 
 from schedcli.errors import InvalidDuration, InvalidSchedule
 from schedcli.schedule.cron import compile_cron, split_expr, validate_cron
@@ -79,6 +79,10 @@ class CronSchedule:
         """Last fire instant strictly before ``t`` (UTC), or None."""
         found = prev_fire(self._zone, self._spec, self.fixed, naive_utc(t), self.SEARCH_YEARS)
         return None if found is None else aware_utc(found)
+
+    def matches_wall_clock(self, lo: datetime, hi: datetime) -> bool:
+        """Does the expression match a naive wall-clock minute m with lo <= m < hi?"""
+        return self._spec.next_match(lo, hi) is not None
 
     def _count(self, a: datetime, b: datetime, cap: int) -> int:
         """Fire instants in (a, b] (naive UTC), counting stops once >= cap."""
@@ -280,6 +284,30 @@ def count_occurrences(
                 break
             n += 1
     return (cap, True) if n > cap else (n, False)
+
+
+def first_difference(
+    a: Schedule, b: Schedule, after: datetime, until: datetime, around: Iterable[datetime] = (), cap: int = 500
+) -> datetime | None:
+    """The first instant where two schedules' fires differ in (after, until], else None.
+
+    Checked: the first ``cap`` fires after ``after`` and after three hours before each
+    instant of ``around`` (clock changes, say), and the number of fires in the whole
+    window.  Returns ``until`` when only the counts differ.
+    """
+    starts = [after] + [max(after, t - timedelta(hours=3)) for t in around if after < t <= until]
+    for start in starts:
+        xs, ys = _take(a, start, until, cap), _take(b, start, until, cap)
+        if xs != ys:
+            differ = [x for x in set(xs) ^ set(ys)]
+            return min(differ) if differ else xs[0] if xs else ys[0]
+    if count_occurrences(a, after, until, 10**7) != count_occurrences(b, after, until, 10**7):
+        return until
+    return None
+
+
+def _take(schedule: Schedule, after: datetime, until: datetime, cap: int) -> list[datetime]:
+    return [t for t in islice(schedule.iter_after(after), cap) if t <= until]
 
 
 def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
