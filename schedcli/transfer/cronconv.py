@@ -130,6 +130,7 @@ def every_to_cron(seconds: int) -> Optional[str]:
     return None
 
 
+
 def k8s_schedule(expr: str) -> str:
     """The job's cron text for Kubernetes (day-of-week 7 is not accepted there: use 0)."""
     normalized = sched.validate_cron(expr)
