@@ -552,6 +552,8 @@ CRON_CASES = {
     "10/20 1 * * *": ["*-*-* 01:10/20:00"],
     "@weekly": ["Sun *-*-* 00:00:00"],
     "@monthly": ["*-*-01 00:00:00"],
+    "0 9 */100,1-7 * MON": ["Mon *-*-01,01..07 09:00:00"],  # the first Monday (days 1-7 AND Monday)
+    "*/61 * * * *": ["*-*-* *:00:00"],
 }
 
 
@@ -648,6 +650,7 @@ def _systemd_next(analyze: str, spec: str, base: str, count: int) -> list[dateti
     ("*/15 * * * *", "UTC"), ("0 3 * * 1-5", "Europe/Paris"), ("0 0 1 * mon", "UTC"),
     ("0 12 */2 * 1", "UTC"), ("5 4 * jan-mar,oct sun", "UTC"), ("0 0-23/6 * * *", "America/New_York"),
     ("10/20 1 * * *", "UTC"), ("0 22 13 * 5", "UTC"), ("@weekly", "UTC"), ("30 2 29 2 *", "UTC"),
+    ("0 9 */100,1-7 * MON", "UTC"), ("0 9 */100,1-7 * MON", "Europe/Paris"), ("0 0 */40 * *", "UTC"),
 ])
 def test_oncalendar_fires_when_schedcli_does(expr, tz):
     """systemd-analyze calendar gives the same next times as schedcli's own cron engine."""

@@ -185,9 +185,10 @@ def every_as_cron(expr: str, anchor: int, tz: str, now: datetime) -> Converted:
     aligned = every_to_cron(seconds)
     if aligned is None:
         return Converted(None, f"every {expr} is not a whole divisor of a minute, hour or day")
+    grid = sched.IntervalSchedule(seconds, sched.from_epoch(anchor))
+    now = max(now, grid.anchor)  # the grid starts at its anchor
     changes = _changes((tz,), now)
     offsets = {_minutes(sched.utc_offset(tz, t)) for t in [now, *changes]}
-    grid = sched.IntervalSchedule(seconds, sched.from_epoch(anchor))
     candidate = _grid_expr(seconds, anchor, offsets)
     if candidate is not None:
         if sched.first_difference(grid, sched.CronSchedule(candidate, tz), now, now + HORIZON, changes) is None:
