@@ -355,7 +355,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli export'" -s 'h' -l 'help' -d
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -s 'f' -l 'format' -x -a 'toml json crontab' -d 'toml, json or crontab (default: from the extension: .toml, .json, anything else crontab).'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'replace' -d 'Update jobs with the same names in place (keeping id and history) and remove jobs not in FILE.'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'dry-run' -d 'Check everything and report what would change; write nothing.'
-complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'skip-untranslatable' -d 'crontab: report lines schedcli cannot run (@reboot, % in commands, other users) and import the rest.'
+complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'skip-untranslatable' -d 'crontab: report lines schedcli cannot run (@reboot, lines for other users) and import the rest.'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'system' -d 'crontab: lines have a user field after the schedule (/etc/crontab, /etc/cron.d).'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'user' -d 'crontab: lines have no user field (default: /etc/crontab and /etc/cron.d/* have one).'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'json' -d 'Print one JSON document: {added, updated, unchanged, removed, skipped_lines, notes, dry_run}.'
