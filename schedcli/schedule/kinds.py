@@ -19,7 +19,7 @@ asked for.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from itertools import islice
+from itertools import islice, takewhile
 from typing import Iterable, Iterator, Union
 
 from schedcli.errors import InvalidDuration, InvalidSchedule
@@ -287,27 +287,41 @@ def count_occurrences(
 
 
 def first_difference(
-    a: Schedule, b: Schedule, after: datetime, until: datetime, around: Iterable[datetime] = (), cap: int = 500
+    a: Schedule,
+    b: Schedule,
+    after: datetime,
+    until: datetime,
+    around: Iterable[datetime] = (),
+    cap: int = 500,
+    span: timedelta = timedelta(days=35),
 ) -> datetime | None:
-    """The first instant where two schedules' fires differ in (after, until], else None.
+    """The earliest instant found where two schedules' fires differ in (after, until], else None.
 
-    Checked: the first ``cap`` fires after ``after`` and after three hours before each
-    instant of ``around`` (clock changes, say), and the number of fires in the whole
-    window.  Returns ``until`` when only the counts differ.
+    Checked: the fires in the ``span`` after ``after``, in three days every ``span``
+    after that, and from three hours before to two days after each instant of ``around``
+    (clock changes, say), at most ``cap`` fires a window; and the number of fires in the
+    whole window.  Returns ``until`` when only the counts differ.
     """
-    starts = [after] + [max(after, t - timedelta(hours=3)) for t in around if after < t <= until]
-    for start in starts:
-        xs, ys = _take(a, start, until, cap), _take(b, start, until, cap)
+    windows = [(after, min(until, after + span))]
+    start = after + span
+    while start < until:
+        windows.append((start, min(until, start + timedelta(days=3))))
+        start += span
+    windows += [
+        (max(after, t - timedelta(hours=3)), min(until, t + timedelta(days=2))) for t in around if after < t <= until
+    ]
+    for lo, hi in sorted(windows):
+        xs, ys = _take(a, lo, hi, cap), _take(b, lo, hi, cap)
         if xs != ys:
-            differ = [x for x in set(xs) ^ set(ys)]
-            return min(differ) if differ else xs[0] if xs else ys[0]
+            differ = set(xs) ^ set(ys)
+            return min(differ) if differ else (xs or ys)[0]
     if count_occurrences(a, after, until, 10**7) != count_occurrences(b, after, until, 10**7):
         return until
     return None
 
 
 def _take(schedule: Schedule, after: datetime, until: datetime, cap: int) -> list[datetime]:
-    return [t for t in islice(schedule.iter_after(after), cap) if t <= until]
+    return list(islice(takewhile(lambda t: t <= until, schedule.iter_after(after)), cap))
 
 
 def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:

@@ -150,7 +150,8 @@ def export_k8s(jobs: Iterable[Job], image: str = DEFAULT_IMAGE, *, now: datetime
         notes.extend(_policy_notes(job))
         result.warnings.extend(f"{job.name}: {note}" for note in notes)
     if docs:
-        text = yaml.safe_dump_all(docs, explicit_start=True, sort_keys=False, allow_unicode=True, width=1 << 20)
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when PyYAML has it
+        text = yaml.dump_all(docs, Dumper=dumper, explicit_start=True, sort_keys=False, allow_unicode=True, width=1 << 20)
     else:
         text = "# no jobs to export\n"
     result.files.append(("cronjobs.yaml", text))
