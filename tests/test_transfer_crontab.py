@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import pwd
 import re
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -199,7 +198,7 @@ def test_user_crontabs_import_the_same_for_any_user(text):
 
 def test_crontab_5_examples():
     text = _read("crontab.5.example")
-    parsed = transfer.parse_crontab(text, path=str(DATA / "crontab.5.example"))
+    parsed = transfer.parse_crontab(text, path=str(DATA / "crontab.5.example"), user="alice")
     got = {e.line: (e.name, e.spec.expr, e.spec.command[0]) for e in parsed.entries}
     assert got == {
         10: ("daily.job", "5 0 * * *", "$HOME/bin/daily.job >> $HOME/tmp/out 2>&1"),
@@ -260,7 +259,7 @@ def test_percent_input_reaches_the_command(cli, tmp_path):
 
 def test_tz_is_the_jobs_environment_and_cron_tz_its_zone():
     parsed = transfer.parse_crontab(
-        'TZ=America/New_York\n0 9 * * * date\nCRON_TZ=Asia/Tokyo\nMAILTO=""\n0 9 * * * date\n')
+        'TZ=America/New_York\n0 9 * * * date\nCRON_TZ=Asia/Tokyo\nMAILTO=""\n0 9 * * * date\n', user="alice")
     first, second = (e.spec for e in parsed.entries)
     assert first.timezone is None and first.env == {"TZ": "America/New_York"}
     assert second.timezone == "Asia/Tokyo" and second.env == {"TZ": "America/New_York", "MAILTO": ""}
