@@ -312,3 +312,21 @@ def test_a_crontab_for_another_zone_does_not_export_silently(tmp_path):
         "\n".join(exported.warnings))
     # '*/15 9-17 * * mon-fri' is not exact in UTC either: hours 9-17 move with daylight saving time
     assert any(w.startswith("curl: no cron expression in UTC") for w in exported.warnings)
+
+
+def test_debian_crontab_through_the_real_entry_point(sh):
+    """python -m schedcli: refused without --system (exit 2, one line), imported with it."""
+    path = DATA / "etc" / "crontab"
+    r = sh("import", str(path))
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (
+        f"Error: {path} looks like a system crontab (line 20 has 'root' after its schedule, where a system "
+        f"crontab has its user field): pass --system to read the user fields (lines for users other than {ME!r} "
+        "are skipped), or --user to read every line as a command; nothing was imported\n")
+    r = sh("import", str(path), "--system", "--skip-untranslatable")
+    assert r.exit_code == 0, r.stderr
+    if ME == "root":
+        assert r.stdout == "Imported 4 jobs (0 updated, 0 removed)\n"
+    else:
+        assert r.stdout == "Imported 0 jobs (0 updated, 0 removed); skipped 4 untranslatable lines\n"
+        assert f"Skipped line 20: runs as user 'root'; schedcli runs jobs as {ME!r}: 17 *\t* * *\troot\tcd /" in r.stderr
