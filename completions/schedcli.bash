@@ -31,8 +31,8 @@ _schedcli_node() {
         'schedcli status') subs=''; opts='--overdue-after --json -h --help'; vopts='--overdue-after' ;;
         'schedcli health') subs=''; opts='--max-tick-age --overdue-after --fail-on-failed-runs --json -h --help'; vopts='--max-tick-age --overdue-after' ;;
         'schedcli stats') subs=''; opts='--since --json -h --help'; vopts='--since' ;;
-        'schedcli export') subs=''; opts='-f --format -o --output --image -h --help'; vopts='-f --format -o --output --image' ;;
-        'schedcli import') subs=''; opts='-f --format --replace --dry-run --skip-untranslatable --system --json -h --help'; vopts='-f --format' ;;
+        'schedcli export') subs=''; opts='-f --format -o --output --image --align -h --help'; vopts='-f --format -o --output --image' ;;
+        'schedcli import') subs=''; opts='-f --format --replace --dry-run --skip-untranslatable --system --user --json -h --help'; vopts='-f --format' ;;
         'schedcli config') subs='path show'; opts='-h --help'; vopts='' ;;
         'schedcli config path') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli config show') subs=''; opts='--json --example -h --help'; vopts='' ;;

@@ -348,14 +348,16 @@ complete -c schedcli -n "__schedcli_argument 'schedcli stats' 0" -a '(__schedcli
 complete -c schedcli -n "__schedcli_using 'schedcli export'" -s 'f' -l 'format' -x -a 'toml json crontab k8s systemd' -d 'toml (default) or json: every field, for schedcli import; crontab; k8s: Kubernetes CronJob manifests; systemd: .service/.timer pairs. (default: from the --output extension, else toml)'
 complete -c schedcli -n "__schedcli_using 'schedcli export'" -s 'o' -l 'output' -r -F -d 'Write to FILE (created 0600) instead of stdout; for --format systemd a DIR that receives schedcli-NAME.service and .timer files.'
 complete -c schedcli -n "__schedcli_using 'schedcli export'" -l 'image' -x -d 'Container image for --format k8s (default: busybox:stable).'
+complete -c schedcli -n "__schedcli_using 'schedcli export'" -l 'align' -d 'crontab, k8s: export interval jobs whose grid is not on the clock as clock-aligned cron (a warning names the shift) instead of leaving them out.'
 complete -c schedcli -n "__schedcli_using 'schedcli export'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
 # schedcli import
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -s 'f' -l 'format' -x -a 'toml json crontab' -d 'toml, json or crontab (default: from the extension: .toml, .json, anything else crontab).'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'replace' -d 'Update jobs with the same names in place (keeping id and history) and remove jobs not in FILE.'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'dry-run' -d 'Check everything and report what would change; write nothing.'
-complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'skip-untranslatable' -d 'crontab: report lines schedcli cannot run (@reboot, % in commands, other users) and import the rest.'
+complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'skip-untranslatable' -d 'crontab: report lines schedcli cannot run (@reboot, lines for other users) and import the rest.'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'system' -d 'crontab: lines have a user field after the schedule (/etc/crontab, /etc/cron.d).'
+complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'user' -d 'crontab: lines have no user field (default: /etc/crontab and /etc/cron.d/* have one).'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'json' -d 'Print one JSON document: {added, updated, unchanged, removed, skipped_lines, notes, dry_run}.'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli import' 0" -F

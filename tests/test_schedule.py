@@ -251,3 +251,52 @@ def test_module_import_is_lazy() -> None:
         "assert 'croniter' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------------------
+# Clock changes, wall-clock matches and comparing two schedules
+# ---------------------------------------------------------------------------
+
+
+def test_clock_changes_of_a_zone() -> None:
+    from schedcli.schedule import clock_changes, utc_offset
+
+    changes = clock_changes("Europe/Paris", utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"))
+    assert [(c.at, c.before, c.after) for c in changes] == [
+        (utc("2026-03-29T01:00:00Z"), timedelta(hours=1), timedelta(hours=2)),
+        (utc("2026-10-25T01:00:00Z"), timedelta(hours=2), timedelta(hours=1)),
+    ]
+    gap, fold = changes
+    assert (gap.wall_start, gap.wall_end) == (datetime(2026, 3, 29, 2), datetime(2026, 3, 29, 3))
+    assert (fold.wall_start, fold.wall_end) == (datetime(2026, 10, 25, 2), datetime(2026, 10, 25, 3))
+    # the window is [start, end): a change at the start counts, one at the end does not
+    assert clock_changes("Europe/Paris", gap.at, fold.at) == [gap]
+    assert clock_changes("UTC", utc("2026-01-01T00:00:00Z"), utc("2036-01-01T00:00:00Z")) == []
+    assert utc_offset("America/New_York", utc("2026-07-01T00:00:00Z")) == timedelta(hours=-4)
+    with pytest.raises(InvalidZone):
+        clock_changes("Mars/Base", ANCHOR, ANCHOR + timedelta(days=1))
+
+
+def test_matches_wall_clock() -> None:
+    schedule = CronSchedule("30 2 * * *", "Europe/Paris")
+    assert schedule.matches_wall_clock(datetime(2026, 3, 29, 2), datetime(2026, 3, 29, 3))
+    assert not schedule.matches_wall_clock(datetime(2026, 3, 29, 2, 31), datetime(2026, 3, 29, 3))
+    assert not schedule.matches_wall_clock(datetime(2026, 3, 29, 2), datetime(2026, 3, 29, 2, 30))  # hi excluded
+
+
+def test_first_difference() -> None:
+    from schedcli.schedule import clock_changes, first_difference
+
+    start, end = utc("2026-01-01T00:00:00Z"), utc("2028-01-01T00:00:00Z")
+    around = [c.at for c in clock_changes("Europe/Paris", start, end)]
+    paris, utc_ = CronSchedule("*/15 * * * *", "Europe/Paris"), CronSchedule("*/15 * * * *", "UTC")
+    assert first_difference(paris, utc_, start, end, around) is None
+    # 03:00 in Paris is 02:00 UTC in winter and 01:00 UTC in summer: they part at the first change
+    assert first_difference(CronSchedule("0 3 * * *", "Europe/Paris"), CronSchedule("0 2 * * *", "UTC"),
+                            start, end, around) == utc("2026-03-29T01:00:00Z")
+    # an interval of 30 minutes from 00:07 is '7,37 * * * *'; from 00:07:01 it is not
+    grid = IntervalSchedule(1800, utc("2026-01-01T00:07:00Z"))
+    assert first_difference(grid, CronSchedule("7,37 * * * *", "UTC"), grid.anchor, end) is None
+    assert first_difference(grid, CronSchedule("7,37 * * * *", "UTC"), start, end) == grid.anchor  # k >= 1
+    late = IntervalSchedule(1800, utc("2026-01-01T00:07:01Z"))
+    assert first_difference(late, CronSchedule("7,37 * * * *", "UTC"), late.anchor, end) == utc("2026-01-01T00:37:00Z")

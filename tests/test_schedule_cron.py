@@ -78,7 +78,6 @@ def test_validate_cron_valid(expr: str, normalized: str) -> None:
         # steps
         ("*/0 * * * *", "step 0"),
         ("0 0-12/0 * * *", "step 0"),
-        ("*/61 * * * *", "larger than the field's range"),
         ("*/x * * * *", "bad step 'x'"),
         ("*/ * * * *", "bad step ''"),
         ("*/5/2 * * * *", "bad step '5/2'"),
@@ -261,3 +260,27 @@ def test_cron_next_prev_strictness_and_types() -> None:
     assert result is not None and result.tzinfo is UTC and result.microsecond == 0
     with pytest.raises(ValueError):
         schedule.next_after(datetime(2026, 5, 1))
+
+
+def test_steps_larger_than_the_range_keep_only_the_start() -> None:
+    """Vixie cron and cronie accept a step past the field's range (cronie only warns):
+    ``for (i = low; i <= high; i += step)`` sets the first value alone.  The field still
+    starts with '*', so the day fields are ANDed (cronie's DOM_STAR is set by a leading '*')."""
+    # The first-Monday idiom: days 1-7 AND Monday.  2026-01-05, 2026-02-02, 2026-03-02 and
+    # 2026-04-06 are the first Mondays of their months (hand-checked on a calendar).
+    assert first("0 9 */100,1-7 * MON", "2026-01-01T00:00Z", 4) == [
+        "2026-01-05T09:00Z",
+        "2026-02-02T09:00Z",
+        "2026-03-02T09:00Z",
+        "2026-04-06T09:00Z",
+    ]
+    # Without the leading '*' the same days are ORed: every day 1-7, and every Monday.
+    assert first("0 9 1-7 * MON", "2026-01-08T00:00Z", 3) == [
+        "2026-01-12T09:00Z",
+        "2026-01-19T09:00Z",
+        "2026-01-26T09:00Z",
+    ]
+    assert first("*/61 * * * *", "2026-01-01T00:30Z", 2) == ["2026-01-01T01:00Z", "2026-01-01T02:00Z"]
+    assert first("0 0 */40 * *", "2026-01-15T00:00Z", 2) == ["2026-02-01T00:00Z", "2026-03-01T00:00Z"]
+    assert first("0 1-7/10 * * *", "2026-01-01T00:00Z", 2) == ["2026-01-01T01:00Z", "2026-01-02T01:00Z"]
+    assert validate_cron("0 9 */100,1-7 * MON") == "0 9 */100,1-7 * MON"

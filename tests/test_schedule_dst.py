@@ -397,7 +397,7 @@ def _field(low: int, high: int, hot: list[int]) -> st.SearchStrategy[str]:
     pair = st.tuples(st.integers(low, high - 1), st.integers(1, span - 1))
     return st.one_of(
         st.just("*"),
-        st.integers(1, span).map(lambda k: f"*/{k}"),
+        st.integers(1, span + 70).map(lambda k: f"*/{k}"),  # steps past the range: Vixie cron and cronie accept them
         value.map(str),
         pair.map(bounded_range),  # always a < b: see deviation 1
         st.tuples(pair.map(bounded_range), st.integers(1, span)).map(lambda p: f"{p[0]}/{p[1]}"),

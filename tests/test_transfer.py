@@ -23,6 +23,7 @@ from schedcli.cli import transfer as cmd_transfer
 from schedcli import transfer
 from schedcli.cli.app import app
 from schedcli.schedule import CronSchedule
+from transfer_helpers import k8s_validate, set_grid, yaml_docs
 
 DATA = Path(__file__).parent / "data"
 TIME_FIELDS = ("created_at", "updated_at")
@@ -135,8 +136,8 @@ def test_finished_one_off_job_round_trips_as_finished(cli, tmp_path):
 def test_crontab_import_refuses_untranslatable_lines_and_imports_nothing(cli, db_path):
     r = cli("import", str(DATA / "crontab.txt"))
     assert r.exit_code == 2
-    assert r.stderr.startswith("Error: line 13 cannot be translated: unescaped %")
-    assert "and 1 more: line 14" in r.stderr and "--skip-untranslatable" in r.stderr
+    assert r.stderr.startswith("Error: line 14 cannot be translated: @reboot runs once at boot")
+    assert "more: line" not in r.stderr and "--skip-untranslatable" in r.stderr
     assert _jobs(cli) == []
 
 
@@ -144,10 +145,11 @@ def test_crontab_import_realistic_file(cli, db_path):
     r = cli("import", str(DATA / "crontab.txt"), "--skip-untranslatable", "--json")
     assert r.exit_code == 0, r.stderr
     summary = r.json()
-    assert summary["added"] == ["nightly-backup", "curl", "find", "date", "backup", "rotate-logs"]
-    assert [(s["line"], s["reason"].split()[0]) for s in summary["skipped_lines"]] == [(13, "unescaped"), (14, "@reboot")]
+    assert summary["added"] == ["nightly-backup", "curl", "find", "date", "mail", "backup", "rotate-logs"]
+    assert [(s["line"], s["reason"].split()[0]) for s in summary["skipped_lines"]] == [(14, "@reboot")]
     assert "Skipped line 14: @reboot" in r.stderr
     assert "MAILTO=ops@example.org is kept as an environment variable" in r.stderr
+    assert "line 13: the text after '%' is the command's standard input" in r.stderr
 
     jobs = {j["name"]: j for j in _jobs(cli)}
     nb = jobs["nightly-backup"]
@@ -158,12 +160,18 @@ def test_crontab_import_realistic_file(cli, db_path):
     assert jobs["curl"]["schedule"] == "*/15 9-17 * * mon-fri"
     assert jobs["find"]["schedule"] == "@daily"
     assert jobs["date"]["command"][-1] == "date +%Y-%m > /tmp/month.txt"  # \% -> %
-    assert jobs["backup"]["timezone"] == "UTC" and jobs["backup"]["schedule"] == "0 */6 * * *"
+    # '%' ends the command; the rest, with '%' as newlines, is its standard input
+    assert jobs["mail"]["command"] == [
+        "/bin/bash", "-c", "printf 'Everything is fine.\\n' | /bin/bash -c 'mail -s \"daily report\" ops@example.org'"]
+    # TZ= is the job's environment (cron passes it to the command); CRON_TZ= the schedule's zone
+    assert jobs["backup"]["timezone"] == "Europe/Paris" and jobs["backup"]["schedule"] == "0 */6 * * *"
+    assert jobs["backup"]["env"]["TZ"] == "UTC"
+    assert "TZ" not in nb["env"]
     assert jobs["rotate-logs"]["command"][-1] == "cd /srv/app && ./rotate-logs"
     # re-importing the same crontab with --replace changes nothing
     again = cli("import", str(DATA / "crontab.txt"), "--skip-untranslatable", "--replace", "--json").json()
     assert again["added"] == [] and again["updated"] == [] and again["removed"] == []
-    assert len(again["unchanged"]) == 6
+    assert len(again["unchanged"]) == 7
 
 
 def test_crontab_system_format_user_field(cli, tmp_path):
@@ -172,10 +180,18 @@ def test_crontab_system_format_user_field(cli, tmp_path):
     path = tmp_path / "crontab"
     path.write_text(f"17 * * * * {me} cd / && run-parts --report /etc/cron.hourly\n"
                     f"25 6 * * * {other} /usr/bin/true\n")
+    # not a system crontab by its path, but its lines look like one: refused, nothing imported
     r = cli("import", str(path), "--skip-untranslatable", "--json")
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"Error: {path} looks like a system crontab (line 1 has {me!r} after its schedule")
+    assert "pass --system to read the user fields" in r.stderr and "or --user to read every line" in r.stderr
+    assert r.stderr.count("\n") == 1 and _jobs(cli) == []
+
+    # --user: every line is a command, as asked
+    r = cli("import", str(path), "--user", "--dry-run", "--json")
     assert r.exit_code == 0, r.stderr
-    assert [s["line"] for s in r.json()["skipped_lines"]] == [1, 2]
-    assert "import it with --system" in r.json()["skipped_lines"][0]["reason"]
+    assert len(r.json()["added"]) == 2
+    assert cli("import", str(path), "--user", "--system").exit_code == 2
 
     r = cli("import", str(path), "--system", "--skip-untranslatable", "--json")
     assert r.exit_code == 0, r.stderr
@@ -384,35 +400,48 @@ def test_import_of_10k_jobs(sh, db_path, tmp_path):
 # -- crontab export ------------------------------------------------------------------------
 
 
-def test_crontab_export_and_back(cli, tmp_path):
+def test_crontab_export_and_back(cli, db_path, tmp_path):
     _add_all_kinds(cli)
     assert cli("add", "tick", "--every", "5m", "--env", "X=a b", "--", "echo 50% done").exit_code == 0
+    set_grid(db_path, "tick", "2026-01-05T10:02:00Z")  # on whole minutes: 2, 7, 12 ... past the hour
+    assert cli("add", "tokyo", "--cron", "0 9 * * 1-5", "--tz", "Asia/Tokyo", "--", "echo tokyo").exit_code == 0
     r = cli("export", "--format", "crontab")
     assert r.exit_code == 0, r.stderr
     text = r.stdout
-    assert "# name: plain\nCRON_TZ=UTC\n0 0 1,15 * mon echo plain\n" in text
-    assert "*/5 * * * * export X='a b'; echo 50\\% done" in text
-    assert "cd /tmp || exit 1;" in text
-    assert "Warning: skipped 3 jobs that crontab cannot express: poll, remind, weather" in r.stderr
+    # the header names the one zone every line is read in (TZ=UTC in the tests)
+    assert "# Schedules are on the wall clock of UTC: install this crontab where cron runs in UTC\n" in text
+    assert "\nCRON_TZ=UTC\nSHELL=/bin/sh\n" in text and text.count("CRON_TZ=") == 1
+    assert "# name: plain\n0 0 1,15 * mon echo plain\n" in text
+    # environment as crontab variables, never 'export' prefixes; '%' escaped; the grid exact
+    assert "\nX=a b\n# name: tick\n2-57/5 * * * * echo 50\\% done\n" in text
+    assert "export X" not in text
+    # a job in another zone is converted where that is exact ...
+    assert "# name: tokyo\n0 0 * * 1-5 echo tokyo\n" in text
+    # ... and left out, with the reason, where it is not (Paris moves against UTC twice a year)
+    assert "Warning: skipped 4 jobs that crontab cannot express: backup, poll, remind, weather" in r.stderr
+    assert ("backup: no cron expression in UTC runs exactly when '0 3 * * 1-5' runs in Europe/Paris "
+            "(UTC is 1h or 2h from Europe/Paris depending on daylight saving time)") in r.stderr
     path = tmp_path / "exported.crontab"
     path.write_text(text)
     other = tmp_path / "o" / "b.db"
     other.parent.mkdir(mode=0o700)
-    r = cli("import", str(path), db=other, )
+    r = cli("import", str(path), db=other)
     assert r.exit_code == 0, r.stderr
     jobs = {j["name"]: j for j in _jobs(cli, other)}
-    assert sorted(jobs) == ["backup", "plain", "tick"]
-    assert jobs["backup"]["timezone"] == "Europe/Paris" and jobs["backup"]["schedule"] == "0 3 * * 1-5"
-    assert jobs["tick"]["command"] == ["export X='a b'; echo 50% done"]
+    assert sorted(jobs) == ["plain", "tick", "tokyo"]
+    assert jobs["tick"]["command"] == ["echo 50% done"] and jobs["tick"]["env"] == {"X": "a b"}
+    assert jobs["tick"]["schedule"] == "2-57/5 * * * *" and jobs["tick"]["timezone"] == "UTC"
+    assert jobs["tokyo"]["schedule"] == "0 0 * * 1-5" and jobs["tokyo"]["timezone"] == "UTC"
+    assert jobs["plain"]["env"] == {}  # X=a b is set below plain's entry, not above it
 
 
 def test_crontab_export_never_adds_a_line_from_a_value(cli, tmp_path):
     """A line break in an env value or a working directory cannot become a crontab entry."""
     evil_env = "Y=a\n* * * * * touch /tmp/x"
     (tmp_path / "d\n* * * * * touch").mkdir()
-    assert cli("add", "envjob", "--every", "5m", "--env", evil_env, "--", "true").exit_code == 0
-    assert cli("add", "cwdjob", "--every", "5m", "--cwd", str(tmp_path / "d\n* * * * * touch"), "--", "true").exit_code == 0
-    assert cli("add", "fine", "--every", "5m", "--", "true").exit_code == 0
+    assert cli("add", "envjob", "--cron", "*/5 * * * *", "--env", evil_env, "--", "true").exit_code == 0
+    assert cli("add", "cwdjob", "--cron", "*/5 * * * *", "--cwd", str(tmp_path / "d\n* * * * * touch"), "--", "true").exit_code == 0
+    assert cli("add", "fine", "--cron", "*/5 * * * *", "--", "true").exit_code == 0
     r = cli("export", "--format", "crontab")
     assert r.exit_code == 0, r.stderr
     entries = [line for line in r.stdout.splitlines() if line and not line.startswith("#") and "=" not in line.split()[0]]
@@ -424,27 +453,7 @@ def test_crontab_export_never_adds_a_line_from_a_value(cli, tmp_path):
 # -- Kubernetes ------------------------------------------------------------------------------
 
 
-def _yaml_docs(text: str):
-    """Parse YAML with PyYAML if this interpreter or the system python3 has it, else None."""
-    try:
-        import yaml  # type: ignore
-
-        return [d for d in yaml.safe_load_all(text) if d is not None]
-    except ImportError:
-        pass
-    code = "import sys, json, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))"
-    for python in dict.fromkeys(filter(None, (shutil.which("python3"), "/usr/bin/python3"))):
-        if not os.path.exists(python):
-            continue
-        p = subprocess.run([python, "-c", code], input=text, capture_output=True, text=True, timeout=60)
-        if p.returncode == 0:
-            return json.loads(p.stdout)
-        if "No module named" not in p.stderr:
-            raise AssertionError(f"YAML did not parse: {p.stderr}")
-    return None
-
-
-def _k8s_fixture(cli):
+def _k8s_fixture(cli, db_path):
     for argv in (
         ("add", "Nightly_Backup.v2", "--cron", "0 3 * * 7", "--tz", "Europe/Paris", "--timeout", "1h",
          "--grace", "10m", "--overlap", "replace", "--retries", "2", "--env", "MSG=say \"hi\"\nthere",
@@ -456,47 +465,46 @@ def _k8s_fixture(cli):
         ("add", "once", "--at", "2099-01-01 00:00", "--", "echo once"),
     ):
         assert cli(*argv).exit_code == 0
+    for name in ("poll", "hourly", "daily"):
+        set_grid(db_path, name, "2026-01-05T00:00:00Z")
 
 
-def test_k8s_manifests(cli):
-    _k8s_fixture(cli)
+def test_k8s_manifests(cli, db_path, tmp_path):
+    _k8s_fixture(cli, db_path)
     r = cli("export", "--format", "k8s", "--image", "alpine:3.20")
     assert r.exit_code == 0, r.stderr
     assert "Warning: skipped 2 jobs that k8s cannot express: odd, once" in r.stderr
     text = r.stdout
-    docs_text = [d for d in text.split("---\n") if d.strip()]
-    assert len(docs_text) == 4
-    for doc in docs_text:
-        assert 'apiVersion: "batch/v1"\nkind: "CronJob"\n' in doc
-        name = re.search(r'^  name: "(.*)"$', doc, re.M).group(1)
+    docs = yaml_docs(text)
+    assert len(docs) == 4 and text.startswith("---\n")
+    for doc in docs:
+        assert doc["apiVersion"] == "batch/v1" and doc["kind"] == "CronJob"
+        name = doc["metadata"]["name"]
         assert re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", name) and len(name) <= 52
-    first = docs_text[0]
-    assert '  name: "nightly-backup-v2"' in first and 'schedcli/job: "Nightly_Backup.v2"' in first
-    for line in ('  schedule: "0 3 * * 0"', '  timeZone: "Europe/Paris"', "  suspend: false",
-                 '  concurrencyPolicy: "Replace"', "  startingDeadlineSeconds: 600",
-                 "      activeDeadlineSeconds: 3600", "      backoffLimit: 2",
-                 '              image: "alpine:3.20"', '              workingDir: "/srv"',
-                 '                  value: "say \\"hi\\"\\nthere"'):
-        assert line + "\n" in first, line
-    assert '  schedule: "*/5 * * * *"' in text and '  schedule: "0 * * * *"' in text
-    assert '  schedule: "0 0 * * *"' in text
-    poll = next(d for d in docs_text if '"poll"' in d)
-    assert "  suspend: true" in poll and '  concurrencyPolicy: "Allow"' in poll
-    assert '- "/bin/sh"\n                - "-c"\n                - "curl -fsS http://x/ | grep -q ok"' in poll
-
-    docs = _yaml_docs(text)
-    if docs is None:
-        return  # no YAML parser here: the line checks above stand
-    assert len(docs) == 4
     backup = docs[0]
-    assert backup["apiVersion"] == "batch/v1" and backup["kind"] == "CronJob"
+    assert backup["metadata"]["name"] == "nightly-backup-v2"
+    assert backup["metadata"]["annotations"]["schedcli/job"] == "Nightly_Backup.v2"
     spec = backup["spec"]
     assert spec["schedule"] == "0 3 * * 0" and spec["timeZone"] == "Europe/Paris" and spec["suspend"] is False
     assert spec["startingDeadlineSeconds"] == 600 and spec["concurrencyPolicy"] == "Replace"
-    container = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    job_spec = spec["jobTemplate"]["spec"]
+    assert job_spec["backoffLimit"] == 2 and "activeDeadlineSeconds" not in job_spec
+    pod = job_spec["template"]["spec"]
+    assert pod["activeDeadlineSeconds"] == 3600  # per attempt: each retry is a new pod
+    container = pod["containers"][0]
+    assert container["image"] == "alpine:3.20" and container["workingDir"] == "/srv"
     assert container["command"] == ["tar", "czf", "/tmp/x.tgz", "/etc"]
     assert container["env"] == [{"name": "MSG", "value": 'say "hi"\nthere'}]
-    assert {d["metadata"]["name"] for d in docs} == {"nightly-backup-v2", "poll", "hourly", "daily"}
+    by_name = {d["metadata"]["name"]: d["spec"] for d in docs}
+    assert by_name["poll"]["schedule"] == "*/5 * * * *" and by_name["poll"]["timeZone"] == "Etc/UTC"
+    assert by_name["hourly"]["schedule"] == "0 * * * *" and by_name["daily"]["schedule"] == "0 0 * * *"
+    assert by_name["poll"]["suspend"] is True and by_name["poll"]["concurrencyPolicy"] == "Allow"
+    assert by_name["poll"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"] == [
+        "/bin/sh", "-c", "curl -fsS http://x/ | grep -q ok"]
+    assert "Nightly_Backup.v2: retry delay 1m (doubling) becomes Kubernetes' pod back-off" in r.stderr
+    out = tmp_path / "cronjobs.yaml"
+    out.write_text(text)
+    k8s_validate(out)
 
 
 def test_k8s_names_and_every_conversion():
@@ -513,10 +521,21 @@ def test_k8s_names_and_every_conversion():
         assert transfer.every_to_cron(seconds) == expected, seconds
 
 
-def test_yaml_quote_escapes_what_yaml_cannot_hold():
-    assert transfer.yaml_quote('a"b\\c') == '"a\\"b\\\\c"'
-    assert transfer.yaml_quote("x\u2028y\x7fz\x85") == '"x\\u2028y\\x7fz\\x85"'
-    assert transfer.yaml_quote("héllo 🎉") == '"héllo 🎉"'
+def test_k8s_yaml_keeps_every_string(cli, tmp_path):
+    """The manifests go through a YAML emitter: strings YAML would read as something else
+    (yes, 0755, '- x', line separators, control characters) come back as they were."""
+    tricky = ['a"b\\c', "x\u2028y\x7fz\x85", "héllo 🎉", "yes", "0755", "- x", ": y", "#z", "null", "~", "'q'", "tab\there"]
+    env = [arg for i, value in enumerate(tricky) for arg in ("--env", f"V{i}={value}")]
+    assert cli("add", "tricky", "--cron", "@daily", *env, "--", "printf", "%s\n", *tricky).exit_code == 0
+    r = cli("export", "--format", "k8s")
+    assert r.exit_code == 0, r.stderr
+    (doc,) = yaml_docs(r.stdout)
+    container = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["printf", "%s\n", *tricky]
+    assert {e["name"]: e["value"] for e in container["env"]} == {f"V{i}": v for i, v in enumerate(tricky)}
+    out = tmp_path / "tricky.yaml"
+    out.write_text(r.stdout)
+    k8s_validate(out)
 
 
 # -- systemd ---------------------------------------------------------------------------------
@@ -533,6 +552,8 @@ CRON_CASES = {
     "10/20 1 * * *": ["*-*-* 01:10/20:00"],
     "@weekly": ["Sun *-*-* 00:00:00"],
     "@monthly": ["*-*-01 00:00:00"],
+    "0 9 */100,1-7 * MON": ["Mon *-*-01,01..07 09:00:00"],  # the first Monday (days 1-7 AND Monday)
+    "*/61 * * * *": ["*-*-* *:00:00"],
 }
 
 
@@ -629,6 +650,7 @@ def _systemd_next(analyze: str, spec: str, base: str, count: int) -> list[dateti
     ("*/15 * * * *", "UTC"), ("0 3 * * 1-5", "Europe/Paris"), ("0 0 1 * mon", "UTC"),
     ("0 12 */2 * 1", "UTC"), ("5 4 * jan-mar,oct sun", "UTC"), ("0 0-23/6 * * *", "America/New_York"),
     ("10/20 1 * * *", "UTC"), ("0 22 13 * 5", "UTC"), ("@weekly", "UTC"), ("30 2 29 2 *", "UTC"),
+    ("0 9 */100,1-7 * MON", "UTC"), ("0 9 */100,1-7 * MON", "Europe/Paris"), ("0 0 */40 * *", "UTC"),
 ])
 def test_oncalendar_fires_when_schedcli_does(expr, tz):
     """systemd-analyze calendar gives the same next times as schedcli's own cron engine."""

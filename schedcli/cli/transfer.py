@@ -111,6 +111,10 @@ def export_cmd(
     image: Optional[str] = typer.Option(
         None, "--image", metavar="IMAGE", help="Container image for --format k8s (default: busybox:stable).",
     ),
+    align: bool = typer.Option(
+        False, "--align", help="crontab, k8s: export interval jobs whose grid is not on the clock as "
+        "clock-aligned cron (a warning names the shift) instead of leaving them out.",
+    ),
 ) -> None:
     """Export every job: toml/json (exact, for import), crontab, Kubernetes CronJobs or systemd timers.
 
@@ -123,7 +127,7 @@ def export_cmd(
     if image is not None and name != "k8s":
         raise UsageError("--image goes with --format k8s")
     jobs = state_of(ctx).store().list_jobs()
-    result = transfer.export_jobs(jobs, name, image=image or transfer.DEFAULT_IMAGE)
+    result = transfer.export_jobs(jobs, name, image=image or transfer.DEFAULT_IMAGE, now=current_time(), align=align)
     _warn_skipped(name, result.skipped, result.warnings)
     if name == "systemd":
         if target is not None:
@@ -158,10 +162,13 @@ def import_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and report what would change; write nothing."),
     skip_untranslatable: bool = typer.Option(
         False, "--skip-untranslatable",
-        help="crontab: report lines schedcli cannot run (@reboot, % in commands, other users) and import the rest.",
+        help="crontab: report lines schedcli cannot run (@reboot, lines for other users) and import the rest.",
     ),
     system: bool = typer.Option(
         False, "--system", help="crontab: lines have a user field after the schedule (/etc/crontab, /etc/cron.d).",
+    ),
+    user_format: bool = typer.Option(
+        False, "--user", help="crontab: lines have no user field (default: /etc/crontab and /etc/cron.d/* have one).",
     ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document: {added, updated, unchanged, removed, skipped_lines, notes, dry_run}."),
 ) -> None:
@@ -173,13 +180,16 @@ def import_cmd(
     """
     from schedcli import transfer
 
+    if system and user_format:
+        raise UsageError("--system and --user exclude each other")
     name = fmt.value if fmt else transfer.guess_import_format(file)
     text = transfer.read_text(file)
     store = state_of(ctx).store()
     bar = _ProgressBar(_stderr_is_terminal())
     try:
         result = transfer.import_text(
-            store, text, name, current_time(), system=system, replace_existing=replace,
+            store, text, name, current_time(), system=True if system else (False if user_format else None),
+            path=None if file == "-" else file, replace_existing=replace,
             dry_run=dry_run, skip_untranslatable=skip_untranslatable, progress=bar,
         )
     finally:

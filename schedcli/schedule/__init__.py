@@ -32,6 +32,7 @@ from schedcli.schedule.kinds import (
     Schedule,
     count_occurrences,
     describe,
+    first_difference,
     make_schedule,
     occurrences,
     upcoming,
@@ -45,7 +46,7 @@ from schedcli.schedule.text import (
     parse_duration,
     parse_when,
 )
-from schedcli.schedule.zones import UTC, local_zone_name, zone
+from schedcli.schedule.zones import UTC, ClockChange, clock_changes, local_zone_name, utc_offset, zone
 
 __all__ = [
     "FIELD_BOUNDS",
@@ -53,13 +54,16 @@ __all__ = [
     "MACROS",
     "MAX_DURATION",
     "UTC",
+    "ClockChange",
     "CronSchedule",
     "IntervalSchedule",
     "OnceSchedule",
     "Schedule",
+    "clock_changes",
     "count_occurrences",
     "describe",
     "expand_field",
+    "first_difference",
     "format_duration",
     "from_epoch",
     "iso",
@@ -70,6 +74,7 @@ __all__ = [
     "parse_duration",
     "parse_when",
     "upcoming",
+    "utc_offset",
     "validate_cron",
     "zone",
 ]

@@ -140,10 +140,10 @@ def _parse_field(field: str, index: int) -> frozenset[int]:
             step = int(step_text) if len(step_text) <= 6 else 10**6
             if step == 0:
                 raise _CronError(f"step 0 in the {name} field {field!r}: the step must be at least 1")
-            if step > high - low + 1:
-                raise _CronError(
-                    f"step {step_text} in the {name} field {field!r} is larger than the field's range ({low}-{high})"
-                )
+            # A step larger than the range keeps only the start, as in Vixie cron and cronie
+            # (cronie warns, then accepts): '*/100' in day-of-month is day 1 only, and since
+            # the field still starts with '*' the day fields are ANDed ('*/100,1-7 * MON' is
+            # the first Monday of the month).
         if base == "*":
             start, end = low, high
         elif "-" in base:

@@ -19,8 +19,8 @@ asked for.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from itertools import islice
-from typing import Iterator, Union
+from itertools import islice, takewhile
+from typing import Iterable, Iterator, Union
 
 from schedcli.errors import InvalidDuration, InvalidSchedule
 from schedcli.schedule.cron import compile_cron, split_expr, validate_cron
@@ -79,6 +79,10 @@ class CronSchedule:
         """Last fire instant strictly before ``t`` (UTC), or None."""
         found = prev_fire(self._zone, self._spec, self.fixed, naive_utc(t), self.SEARCH_YEARS)
         return None if found is None else aware_utc(found)
+
+    def matches_wall_clock(self, lo: datetime, hi: datetime) -> bool:
+        """Does the expression match a naive wall-clock minute m with lo <= m < hi?"""
+        return self._spec.next_match(lo, hi) is not None
 
     def _count(self, a: datetime, b: datetime, cap: int) -> int:
         """Fire instants in (a, b] (naive UTC), counting stops once >= cap."""
@@ -280,6 +284,44 @@ def count_occurrences(
                 break
             n += 1
     return (cap, True) if n > cap else (n, False)
+
+
+def first_difference(
+    a: Schedule,
+    b: Schedule,
+    after: datetime,
+    until: datetime,
+    around: Iterable[datetime] = (),
+    cap: int = 500,
+    span: timedelta = timedelta(days=35),
+) -> datetime | None:
+    """The earliest instant found where two schedules' fires differ in (after, until], else None.
+
+    Checked: the fires in the ``span`` after ``after``, in three days every ``span``
+    after that, and from three hours before to two days after each instant of ``around``
+    (clock changes, say), at most ``cap`` fires a window; and the number of fires in the
+    whole window.  Returns ``until`` when only the counts differ.
+    """
+    windows = [(after, min(until, after + span))]
+    start = after + span
+    while start < until:
+        windows.append((start, min(until, start + timedelta(days=3))))
+        start += span
+    windows += [
+        (max(after, t - timedelta(hours=3)), min(until, t + timedelta(days=2))) for t in around if after < t <= until
+    ]
+    for lo, hi in sorted(windows):
+        xs, ys = _take(a, lo, hi, cap), _take(b, lo, hi, cap)
+        if xs != ys:
+            differ = set(xs) ^ set(ys)
+            return min(differ) if differ else (xs or ys)[0]
+    if count_occurrences(a, after, until, 10**7) != count_occurrences(b, after, until, 10**7):
+        return until
+    return None
+
+
+def _take(schedule: Schedule, after: datetime, until: datetime, cap: int) -> list[datetime]:
+    return list(islice(takewhile(lambda t: t <= until, schedule.iter_after(after)), cap))
 
 
 def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:

@@ -212,6 +212,49 @@ def zone_segments(key: str) -> ZoneSegments:
         ) from None
 
 
+class ClockChange(NamedTuple):
+    """A change of a zone's UTC offset: a spring-forward gap (``after > before``) or a
+    fall-back fold (``after < before``)."""
+
+    at: datetime  # the instant of the change, aware UTC
+    before: timedelta  # UTC offset just before
+    after: timedelta  # UTC offset from ``at`` on
+
+    @property
+    def wall_start(self) -> datetime:
+        """First naive wall time affected: the gap's or the fold's start."""
+        return self.at.replace(tzinfo=None) + min(self.before, self.after)
+
+    @property
+    def wall_end(self) -> datetime:
+        """End (exclusive) of the skipped or repeated naive wall times."""
+        return self.at.replace(tzinfo=None) + max(self.before, self.after)
+
+
+def clock_changes(name: str, start: datetime, end: datetime) -> list[ClockChange]:
+    """The UTC-offset changes of zone ``name`` at instants in [start, end), in order.
+
+    Raises :class:`InvalidZone` for an unknown zone; a window outside years 2..9998 is cut.
+    """
+    segments = zone_segments(name)
+    u, stop = naive_utc(start), naive_utc(end)
+    found: list[ClockChange] = []
+    try:
+        seg = segments.segment(u)
+        while seg.start < stop:
+            if seg.start >= u and seg.offset != seg.prev_offset:
+                found.append(ClockChange(aware_utc(seg.start), seg.prev_offset, seg.offset))
+            seg = segments.next_segment(seg)
+    except (OutOfRange, OverflowError):
+        pass
+    return found
+
+
+def utc_offset(name: str, t: datetime) -> timedelta:
+    """Zone ``name``'s UTC offset at instant ``t`` (aware)."""
+    return zone_segments(name).offset(naive_utc(t))
+
+
 # ---------------------------------------------------------------------------
 # Gaps and folds: fire instants of a wall-clock matcher, segment by segment
 # ---------------------------------------------------------------------------

@@ -75,7 +75,9 @@ def _systemd_component(field_text: str, index: int) -> str:
     low, _high = sched.FIELD_BOUNDS[index]
     parts = []
     for form, start, end, step in _items(field_text, index):
-        if form == "star":
+        if step and start + step > end:
+            parts.append(f"{start:02d}")  # a step past the range keeps the start (systemd refuses such steps)
+        elif form == "star":
             parts.append(f"{low:02d}/{step}" if step else "*")
         elif form == "range":
             parts.append(f"{start:02d}..{end:02d}" + (f"/{step}" if step else ""))
@@ -128,6 +130,7 @@ def every_to_cron(seconds: int) -> Optional[str]:
     if hours == 168:
         return "0 0 * * 0"
     return None
+
 
 
 def k8s_schedule(expr: str) -> str:

@@ -1,39 +1,69 @@
-"""Crontabs: reading one into entries (comments, ``VAR=value`` lines, ``SHELL``, ``MAILTO``,
-``CRON_TZ``/``TZ``, @macros, ``/etc/crontab`` user fields) and writing jobs as one."""
+"""Reading a crontab as cron(8) reads it: comments, ``VAR=value`` lines, @macros, the
+``/etc/crontab`` user field, and ``%`` in commands.
+
+* Fields are separated by any run of blanks (spaces or tabs).
+* System crontabs (``/etc/crontab``, ``/etc/cron.d/*``) have a user field after the
+  schedule.  They are recognised by their path, or forced with ``system=True``; only the
+  lines of the user schedcli runs as are imported, the others are skipped with the reason.
+  A file that is neither, but whose lines look like system lines (a ``root`` field, this
+  user's name, or the same user-name-like word after every schedule), is refused: its user
+  names would otherwise run as commands.  Nothing here asks which users or commands the
+  machine has, so a file imports the same everywhere (up to who runs the import).
+* An unescaped ``%`` ends the command; the rest of the line is its standard input, further
+  ``%`` being newlines (cronie and Debian's cron add a final newline).  The import feeds
+  that text through ``printf`` into the same shell cron would start.
+* ``CRON_TZ`` sets the zone the schedules are read in; ``TZ``, ``MAILTO`` and every other
+  variable go to the job's environment, as cron passes them to the command; ``SHELL``
+  chooses the shell and ``HOME`` the working directory, as in cron.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import shlex
-from typing import Any, Iterable, Optional
+from dataclasses import dataclass, field
+from typing import Optional
 
 from schedcli import schedule as sched
 from schedcli.errors import SchedError
-from schedcli.model import Job, JobSpec
-from schedcli.transfer.cronconv import every_to_cron
-from schedcli.transfer.records import Entry, ExportResult, Parsed, SkippedLine, TransferError
-
+from schedcli.model import JobSpec
+from schedcli.transfer.naming import derive_name
+from schedcli.transfer.records import Entry, Parsed, SkippedLine, TransferError
 
 #: A crontab has no overlap protection and never catches up: imported entries keep
 #: those semantics (change them with ``schedcli edit``).
 CRONTAB_OVERLAP = "allow"
 CRONTAB_CATCH_UP = "none"
 
-
-# ---------------------------------------------------------------------------
-# Reading a crontab
-# ---------------------------------------------------------------------------
+#: Paths whose files are system crontabs (a user field after each schedule).
+SYSTEM_CRONTAB = "/etc/crontab"
+SYSTEM_CRONTAB_DIR = "/etc/cron.d"
 
 _ENV_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 _NAME_COMMENT = re.compile(r"^#\s*name\s*:\s*(\S+)\s*$", re.IGNORECASE)
-_FIELDS5 = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(.*))?$")
-_WRAPPERS = {"exec", "nice", "ionice", "nohup", "env", "time", "chronic", "sudo", "flock", "timeout"}
-_WRAPPER_ARGS = {"flock": 1, "timeout": 1}
-_SCRIPT_EXT = (".sh", ".bash", ".py", ".pl", ".rb", ".php")
+_FIELDS5 = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)(?:[ \t]+(.*))?$", re.DOTALL)
+#: A word that could be a user name (Debian's adduser NAME_REGEX, plus '_' first).
+_USER_LIKE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\$?$")
+#: Words that start shell commands (keywords, builtins, wrappers that run the next word):
+#: never a user field.
+_SHELL_WORDS = {
+    "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
+    "test", "command", "cd", "exec", "echo", "printf", "true", "false", "export", "set", "eval",
+    "sleep", "exit", "trap", "umask", "ulimit", "unset", "wait", "time", "nice", "ionice", "nohup",
+    "env", "sudo", "doas", "su", "chronic", "flock", "timeout", "xargs", "xvfb-run", "dbus-launch",
+    "ssh-agent", "setsid", "systemd-cat", "run-one", "lckdo", "setlock", "envdir", "setuidgid",
+}  # fmt: skip
+#: Words that start a command: after a user-name-like word, that word is a user field.
+_COMMAND_STARTS = {
+    "if", "for", "while", "until", "case", "{", "(", "!", "[", "[[", "test", "cd", "command",
+    "exec", "sh", "bash", "dash", "php", "python", "python3", "perl", "ruby", "node", "run-parts",
+}  # fmt: skip
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
-def _current_user() -> str:
+def current_user() -> str:
+    """The name of the user this process runs as (its uid when it has no name)."""
     import pwd
 
     try:
@@ -42,94 +72,108 @@ def _current_user() -> str:
         return str(os.geteuid())
 
 
+def is_system_path(path: Optional[str]) -> bool:
+    """Is ``path`` /etc/crontab or a file in /etc/cron.d (as given, or where it leads)?"""
+    if not path or path == "-":
+        return False
+    for candidate in dict.fromkeys((os.path.abspath(path), os.path.realpath(path))):
+        if candidate == SYSTEM_CRONTAB or os.path.dirname(candidate) == SYSTEM_CRONTAB_DIR:
+            return True
+    return False
+
+
 def _unquote_env(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         return value[1:-1]
     return value
 
 
-def _cron_command(text: str) -> Optional[str]:
-    """Undo cron's ``\\%`` escape; None when an unescaped ``%`` (stdin/newline) is present."""
+def split_percent(text: str) -> tuple[str, Optional[str]]:
+    """cron(8)'s reading of a command: the text before the first unescaped ``%`` (each
+    ``\\%`` becoming ``%``, other backslashes kept), and the raw text after it (None: no ``%``)."""
     out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] == "%":
-            out.append("%")
-            i += 2
+    escaped = False
+    for i, ch in enumerate(text):
+        if escaped:
+            if ch == "%":
+                out[-1] = "%"  # the backslash is replaced by the percent sign
+            else:
+                out.append(ch)
+            escaped = False
+            continue
+        if ch == "\\":
+            escaped = True
+            out.append(ch)
             continue
         if ch == "%":
-            return None
+            return "".join(out), text[i + 1 :]
         out.append(ch)
-        i += 1
+    return "".join(out), None
+
+
+def stdin_text(data: str) -> str:
+    """The standard input cron feeds a command from the text after its first ``%``:
+    ``%`` -> newline, ``\\%`` -> ``%``, other backslashes kept, a final newline added."""
+    out: list[str] = []
+    escaped = need_newline = False
+    for ch in data:
+        if escaped:
+            if ch != "%":
+                out.append("\\")
+        elif ch == "%":
+            ch = "\n"
+        escaped = ch == "\\"
+        if not escaped:
+            out.append(ch)
+            need_newline = ch != "\n"
+    if escaped:
+        out.append("\\")
+    if need_newline:
+        out.append("\n")
     return "".join(out)
 
 
-def derive_name(command: str) -> str:
-    """A job name from a command line: the basename of the program it runs."""
-    try:
-        words = shlex.split(command, comments=False)
-    except ValueError:
-        words = command.split()
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if _ENV_LINE.match(word) and "=" in word and not word.startswith("="):
-            i += 1
-        elif word == "cd":
-            i += 2
-            while i < len(words) and words[i] in ("&&", ";", "||"):
-                i += 1
-        elif word.rsplit("/", 1)[-1] in _WRAPPERS:
-            word = word.rsplit("/", 1)[-1]
-            i += 1
-            while i < len(words) and words[i].startswith("-"):
-                short = len(words[i]) == 2
-                i += 1
-                if short and i < len(words) and "/" not in words[i] and not words[i].startswith("-"):
-                    i += 1  # the option's argument: nice -n 10, sudo -u www
-            i += _WRAPPER_ARGS.get(word, 0)  # flock LOCKFILE, timeout DURATION
-        else:
-            break
-    if i >= len(words):
-        base = "job"
-    else:
-        word = words[i].rstrip(";&|")
-        if word == "run-parts":
-            args = [w for w in words[i + 1 :] if not w.startswith("-")]
-            if args:
-                word = args[0].rstrip("/")
-        base = word.rsplit("/", 1)[-1]
-        for ext in _SCRIPT_EXT:
-            if base.endswith(ext) and len(base) > len(ext):
-                base = base[: -len(ext)]
-                break
-    base = re.sub(r"[^A-Za-z0-9._-]+", "-", base).lstrip("._-")[:56].rstrip("-")
-    return base or "job"
+def printf_format(text: str) -> str:
+    """A ``printf`` format that prints ``text`` exactly (one line: newlines as ``\\n``)."""
+    return text.replace("\\", "\\\\").replace("%", "%%").replace("\n", "\\n")
 
 
-def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None) -> Parsed:
-    """Parse a crontab into entries; lines cron could run but schedcli cannot are ``skipped``.
+def with_stdin(command: str, data: str, shell: str) -> str:
+    """Shell text running ``command`` with ``data`` on its standard input, as cron does."""
+    return f"printf {shlex.quote(printf_format(data))} | {shlex.quote(shell)} -c {shlex.quote(command)}"
 
-    ``system``: lines carry a user field after the schedule (/etc/crontab, /etc/cron.d).
-    """
+
+@dataclass
+class _Line:
+    """A schedule line, read but not yet interpreted."""
+
+    number: int
+    original: str
+    name: Optional[str]
+    expr: Optional[str]  # None: @reboot
+    rest: str
+    shell: str
+    env: dict[str, str] = field(default_factory=dict)
+    tz: Optional[str] = None
+    cwd: Optional[str] = None
+
+    def words(self) -> tuple[str, str]:
+        parts = self.rest.split(None, 1)  # cron separates fields by any run of blanks
+        first, after = (parts + ["", ""])[:2]
+        return first, after
+
+
+def _read_lines(text: str) -> tuple[list[_Line], list[str]]:
+    """Every schedule line with the variables in force, and notes; syntax errors raise."""
     from schedcli.services.jobs import NAME_RE
-    from schedcli.schedule import zone
 
-    me = user or _current_user()
     shell = "/bin/sh"
     env: dict[str, str] = {}
     tz: Optional[str] = None
     cwd: Optional[str] = None
     pending_name: Optional[str] = None
-    raw: list[tuple[int, Optional[str], str, str, str]] = []  # (line, explicit name, expr, command, text)
-    specs: list[dict[str, Any]] = []
-    skipped: list[SkippedLine] = []
+    lines: list[_Line] = []
     notes: list[str] = []
-    # A user crontab whose first command word is a user name (this user, or root) is
-    # almost certainly a system crontab: its user names must never run as commands.
-    system_like: Optional[tuple[int, str]] = None
-
     for number, original in enumerate(text.splitlines(), 1):
         line = original.strip()
         if not line:
@@ -147,17 +191,17 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
         env_match = _ENV_LINE.match(line)
         if env_match:
             key, value = env_match.group(1), _unquote_env(env_match.group(2))
+            if "\x00" in value:
+                raise TransferError(f"line {number}: NUL character in {key}; nothing was imported")
             if key == "SHELL":
                 shell = value or "/bin/sh"
-            elif key in ("CRON_TZ", "TZ"):
+            elif key == "CRON_TZ":
                 try:
-                    zone(value)
+                    sched.zone(value)
                 except SchedError as exc:
                     raise TransferError(f"line {number}: {key}: {exc.message}; nothing was imported") from None
                 tz = value
             else:
-                if "\x00" in value:
-                    raise TransferError(f"line {number}: NUL character in {key}; nothing was imported")
                 env[key] = value
                 if key == "MAILTO" and value:
                     notes.append(
@@ -169,20 +213,19 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
             continue
 
         name, pending_name = pending_name, None
-        body = line[1:].lstrip() if line.startswith("-") else line  # cronie: '-' = no syslog
+        body = original.lstrip()
+        body = body[1:].lstrip() if body.startswith("-") else body  # cronie: '-' = no syslog
+        expr: Optional[str]
         if body.startswith("@"):
             parts = body.split(None, 1)
             macro = parts[0].lower()
             rest = parts[1] if len(parts) > 1 else ""
-            if macro == "@reboot":
-                skipped.append(SkippedLine(number, original, "@reboot runs at boot; schedcli has no boot trigger"))
-                continue
-            if macro not in sched.MACROS:
+            if macro != "@reboot" and macro not in sched.MACROS:
                 raise TransferError(
                     f"line {number}: unknown macro {parts[0]!r} (known: {', '.join(sched.MACROS)}, @reboot); "
                     "nothing was imported"
                 )
-            expr = macro
+            expr = None if macro == "@reboot" else macro
         else:
             m5 = _FIELDS5.match(body)
             if not m5:
@@ -192,135 +235,124 @@ def parse_crontab(text: str, *, system: bool = False, user: Optional[str] = None
                 )
             expr = " ".join(m5.group(i) for i in range(1, 6))
             rest = m5.group(6) or ""
-        words = rest.split(None, 1)  # cron separates fields by any run of blanks
-        first, after = (words + ["", ""])[:2]
+        lines.append(_Line(number, original, name, expr, rest, shell, dict(env), tz, cwd))
+    return lines, notes
+
+
+def _looks_like_system(lines: list[_Line], me: str) -> Optional[str]:
+    """Why these lines look like system crontab lines (a user field after each schedule), or None."""
+    firsts = [(line.number, *line.words()) for line in lines]
+    for number, first, after in firsts:
+        if after and first in ("root", me):
+            return f"line {number} has {first!r} after its schedule, where a system crontab has its user field"
+    for number, first, after in firsts:
+        second = after.split(None, 1)[0] if after.strip() else ""
+        if (
+            _USER_LIKE.match(first) and first not in _SHELL_WORDS
+            and (second in _COMMAND_STARTS or _ASSIGNMENT.match(second))
+        ):
+            return f"line {number} has {first!r} before the command {after.split(None, 1)[0]!r} starts"
+    words = {first for _, first, after in firsts if after}
+    if len(firsts) >= 2 and len(words) == 1 and all(after for *_, after in firsts):
+        (word,) = words
+        if _USER_LIKE.match(word) and word not in _SHELL_WORDS:
+            return f"every line has {word!r} after its schedule, as a system crontab has its user field"
+    return None
+
+
+def _file_prefix(path: Optional[str]) -> Optional[str]:
+    """The name prefix for jobs of a system crontab fragment (/etc/cron.d/sysstat: 'sysstat')."""
+    if not path or path == "-":
+        return None
+    base = os.path.basename(path.rstrip("/"))
+    for ext in (".crontab", ".cron", ".txt"):
+        if base.endswith(ext) and len(base) > len(ext):
+            base = base[: -len(ext)]
+    return None if base in ("crontab", "") else base
+
+
+def parse_crontab(
+    text: str, *, system: Optional[bool] = None, user: Optional[str] = None, path: Optional[str] = None
+) -> Parsed:
+    """Parse a crontab into entries; lines cron could run but schedcli cannot are ``skipped``.
+
+    ``system``: True, lines have a user field after the schedule (/etc/crontab, /etc/cron.d);
+    False, they do not; None, decided by ``path`` and refused when the lines look like
+    system lines in a file not known to be one.  ``user``: whose lines a system crontab
+    imports (default: the user running this).  Job names come from the file (``path``)
+    and the program each command runs.
+    """
+    me = user or current_user()
+    lines, notes = _read_lines(text)
+    if system is None:
+        system = is_system_path(path)
+        why = None if system else _looks_like_system(lines, me)
+        if why:
+            shown = f"{path} looks" if path and path != "-" else "this file looks"
+            raise TransferError(
+                f"{shown} like a system crontab ({why}): pass --system to read the user fields "
+                f"(lines for users other than {me!r} are skipped), or --user to read every line as "
+                "a command; nothing was imported"
+            )
+    prefix = _file_prefix(path) if system else None
+
+    raw: list[tuple[_Line, str, str]] = []  # (line, cron command, job command text)
+    skipped: list[SkippedLine] = []
+    for line in lines:
+        rest = line.rest
         if system:
-            if not first or not after:
+            first, after = line.words()
+            if not first or not after.strip():
                 raise TransferError(
-                    f"line {number}: expected a user field and a command after the schedule "
+                    f"line {line.number}: expected a user field and a command after the schedule "
                     "(system crontab format); nothing was imported"
                 )
             if first != me:
-                skipped.append(SkippedLine(number, original, f"runs as user {first!r}; schedcli runs jobs as {me!r}"))
+                skipped.append(SkippedLine(
+                    line.number, line.original, f"runs as user {first!r}; schedcli runs jobs as {me!r}"
+                ))
                 continue
             rest = after
-        elif after and first in (me, "root") and system_like is None:
-            system_like = (number, first)
-        if not rest.strip():
-            raise TransferError(f"line {number}: the command is empty; nothing was imported")
-        command = _cron_command(rest)
-        if command is None:
+        if line.expr is None:
             skipped.append(SkippedLine(
-                number, original,
-                "unescaped % in the command (cron turns it into a newline and feeds the rest to stdin); "
-                "write \\% for a literal %",
+                line.number, line.original, "@reboot runs once at boot; schedcli has no boot trigger"
             ))
             continue
-        raw.append((number, name, expr, command, original))
-        specs.append({"shell": shell, "env": dict(env), "tz": tz, "cwd": cwd})
+        command, data = split_percent(rest.rstrip("\r\n"))
+        command = command.strip()
+        if not command:
+            raise TransferError(f"line {line.number}: the command is empty; nothing was imported")
+        script = command
+        if data:
+            script = with_stdin(command, stdin_text(data), line.shell)
+            notes.append(
+                f"line {line.number}: the text after '%' is the command's standard input, as in cron "
+                "(imported as printf ... | SHELL -c COMMAND)"
+            )
+        raw.append((line, command, script))
 
-    if system_like is not None:
-        line_number, word = system_like
-        reason = (
-            f"looks like a system crontab (user field {word!r} on line {line_number}): "
-            "import it with --system"
-        )
-        skipped.extend(SkippedLine(number, original, reason) for number, *_, original in raw)
-        skipped.sort(key=lambda s: s.line)
-        raw, specs = [], []
-
-    explicit = {name for _, name, _, _, _ in raw if name}
-    used: set[str] = set(explicit)
+    used: set[str] = {line.name for line, _, _ in raw if line.name}
     entries: list[Entry] = []
-    for index, ((number, name, expr, command, _), ctx) in enumerate(zip(raw, specs), 1):
+    for index, (line, command, script) in enumerate(raw, 1):
+        name = line.name
         if name is None:
-            base = derive_name(command)
+            base = derive_name(command, prefix)
             name, n = base, 2
             while name in used:
                 name = f"{base}-{n}"
                 n += 1
             used.add(name)
-        sh = ctx["shell"]
-        argv = [command] if sh in ("/bin/sh", "sh") else [sh, "-c", command]
+        argv = [script] if line.shell in ("/bin/sh", "sh") else [line.shell, "-c", script]
         spec = JobSpec(
             kind="cron",
-            expr=expr,
-            timezone=ctx["tz"],
+            expr=line.expr,
+            timezone=line.tz,
             command=argv,
-            env=ctx["env"] or None,
-            cwd=ctx["cwd"],
+            env=line.env or None,
+            cwd=line.cwd,
             overlap=CRONTAB_OVERLAP,
             catch_up=CRONTAB_CATCH_UP,
         )
-        entries.append(Entry(index, name, spec, number))
+        entries.append(Entry(index, name, spec, line.number))
+    skipped.sort(key=lambda s: s.line)
     return Parsed(entries, skipped, notes)
-
-
-# ---------------------------------------------------------------------------
-# Writing jobs as a crontab
-# ---------------------------------------------------------------------------
-
-
-def _breaks_line(text: str) -> bool:
-    """Would ``text`` end a crontab line (or be cut at a NUL) if written into one?"""
-    return "\n" in text or "\r" in text or "\0" in text
-
-
-def _shell_command(job: Job) -> str:
-    command = job.command or []
-    return command[0] if len(command) == 1 else shlex.join(command)
-
-
-def export_crontab(jobs: Iterable[Job]) -> ExportResult:
-    lines = [
-        "# schedcli export (crontab format)",
-        "# Not expressed here: timeouts, retries, overlap, grace and catch-up policies.",
-        "# '# name:' comments keep job names for: schedcli import FILE --format crontab",
-        "SHELL=/bin/sh",
-    ]
-    result = ExportResult([])
-    current_tz: Optional[str] = None
-    for job in jobs:
-        reason = None
-        if job.collector is not None:
-            reason = "collector jobs have no crontab form"
-        elif job.kind == "at":
-            reason = "one-off (--at) jobs have no crontab form"
-        if job.kind == "every":
-            expr = every_to_cron(sched.parse_duration(job.expr))
-            if expr is None:
-                reason = f"every {job.expr} is not a whole divisor of a minute, hour or day"
-        else:
-            expr = job.expr
-        script = _shell_command(job) if job.command else ""
-        if not reason and _breaks_line(script):
-            reason = "its command spans several lines"
-        if not reason and _breaks_line(job.cwd or ""):
-            reason = "its working directory contains a line break"
-        if not reason and any(_breaks_line(k) or _breaks_line(v) for k, v in job.env.items()):
-            reason = "an environment value contains a line break"
-        if reason:
-            result.skipped.append(job.name)
-            result.warnings.append(f"{job.name}: {reason}")
-            continue
-        prefix = []
-        if job.cwd:
-            prefix.append(f"cd {shlex.quote(job.cwd)} || exit 1;")
-        if job.env:
-            prefix.append("export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in job.env.items()) + ";")
-        script = " ".join(prefix + [script]).replace("%", "\\%")
-        tz = "UTC" if job.kind == "every" else job.timezone
-        lines.append("")
-        lines.append(f"# name: {job.name}")
-        if job.description:
-            lines.append("# " + " ".join(job.description.split()))
-        if tz != current_tz:
-            lines.append(f"CRON_TZ={tz}")
-            current_tz = tz
-        entry = f"{expr} {script}"
-        if not job.enabled:
-            lines.append("# disabled in schedcli:")
-            entry = "#" + entry
-        lines.append(entry)
-    result.files.append(("crontab", "\n".join(lines) + "\n"))
-    return result

@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Optional
+
 from schedcli.model import Job
-from schedcli.transfer.crontab import export_crontab
+from schedcli.transfer.crontab_export import export_crontab
 from schedcli.transfer.document import dump_json, dump_toml
 from schedcli.transfer.k8s import export_k8s
 from schedcli.transfer.records import DEFAULT_IMAGE, EXPORT_FORMATS, ExportResult, TransferError
 from schedcli.transfer.systemd import export_systemd
 
 
-def export_jobs(jobs: list[Job], fmt: str, *, image: str = DEFAULT_IMAGE) -> ExportResult:
+def export_jobs(
+    jobs: list[Job],
+    fmt: str,
+    *,
+    image: str = DEFAULT_IMAGE,
+    now: Optional[datetime] = None,
+    system_zone: Optional[str] = None,
+    align: bool = False,
+) -> ExportResult:
+    """Write ``jobs`` in format ``fmt``.
+
+    ``now`` starts the checks that a converted schedule fires as the job does (default:
+    the system clock's time); ``system_zone`` is the zone a crontab is read in (default:
+    this machine's, :func:`schedcli.schedule.local_zone_name`); ``align`` exports interval
+    jobs whose grid is not on the clock as clock-aligned cron, with a warning.
+    """
     if fmt == "toml":
         return ExportResult([("jobs.toml", dump_toml(jobs))])
     if fmt == "json":
         return ExportResult([("jobs.json", dump_json(jobs))])
+    if now is None:
+        from schedcli.clock import SystemClock
+
+        now = SystemClock().now()
     if fmt == "crontab":
-        return export_crontab(jobs)
+        from schedcli.schedule import local_zone_name
+
+        return export_crontab(jobs, zone=system_zone or local_zone_name(), now=now, align=align)
     if fmt == "k8s":
-        return export_k8s(jobs, image)
+        return export_k8s(jobs, image, now=now, align=align)
     if fmt == "systemd":
-        return export_systemd(jobs)
+        return export_systemd(jobs, now=now)
     raise TransferError(f"cannot export format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}")

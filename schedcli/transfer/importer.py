@@ -33,13 +33,19 @@ _DEFAULTS: dict[str, Any] = {
 Progress = Callable[[str, int, int], None]
 
 
-def parse(text: str, fmt: str, *, system: bool = False) -> Parsed:
+def parse(
+    text: str, fmt: str, *, system: Optional[bool] = None, path: Optional[str] = None, user: Optional[str] = None
+) -> Parsed:
+    """Parse ``text`` in format ``fmt``.  For a crontab, ``system`` (True: user fields,
+    False: none, None: decided by ``path`` and content), ``path`` (the file read, for
+    recognising /etc/crontab and /etc/cron.d and for job names) and ``user`` (whose lines
+    a system crontab imports; default: the user running this)."""
     if fmt in ("toml", "json"):
-        if system:
-            raise TransferError("--system is for crontab files")
+        if system is not None:
+            raise TransferError(f"--{'system' if system else 'user'} is for crontab files")
         return parse_document(text, fmt)
     if fmt == "crontab":
-        return parse_crontab(text, system=system)
+        return parse_crontab(text, system=system, path=path, user=user)
     raise TransferError(f"cannot import format {fmt!r}: choose one of {', '.join(IMPORT_FORMATS)}")
 
 
@@ -217,13 +223,15 @@ def import_text(
     fmt: str,
     now: datetime,
     *,
-    system: bool = False,
+    system: Optional[bool] = None,
+    path: Optional[str] = None,
+    user: Optional[str] = None,
     replace_existing: bool = False,
     dry_run: bool = False,
     skip_untranslatable: bool = False,
     progress: Optional[Progress] = None,
 ) -> ImportResult:
-    parsed = parse(text, fmt, system=system)
+    parsed = parse(text, fmt, system=system, path=path, user=user)
     return import_parsed(
         store, parsed, now, replace_existing=replace_existing, dry_run=dry_run,
         skip_untranslatable=skip_untranslatable, progress=progress,

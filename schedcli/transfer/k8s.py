@@ -1,78 +1,35 @@
-"""Export as Kubernetes ``batch/v1`` CronJob manifests (YAML written by hand)."""
+"""Export as Kubernetes ``batch/v1`` CronJob manifests, emitted with PyYAML.
+
+* A timeout bounds each attempt: ``activeDeadlineSeconds`` on the pod template's spec
+  (on the Job's spec it would bound all attempts together); retries are the Job's
+  ``backoffLimit``.
+* Kubernetes expands ``$(VAR)`` and turns ``$$`` into ``$`` in a container's command and
+  env values: each ``$`` before ``(`` or ``$`` is written ``$$``.
+* ``startingDeadlineSeconds`` (the grace) is at least 10: the controller checks about
+  every 10 seconds, and a shorter deadline can make it never start the job.
+* An interval runs on ``Etc/UTC`` with the expression of its grid, when one is exact.
+* What a CronJob cannot say (catch-up policies, retry delays, a day rule Kubernetes reads
+  differently) is a warning for that job.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from hashlib import sha1
 from typing import Any, Iterable
 
 from schedcli import schedule as sched
 from schedcli.model import Job
-from schedcli.transfer.cronconv import day_rule_differs, every_to_cron, k8s_schedule
+from schedcli.transfer.cronconv import day_rule_differs, k8s_schedule
+from schedcli.transfer.cronshift import every_as_cron
 from schedcli.transfer.records import DEFAULT_IMAGE, ExportResult
 
-
-def yaml_quote(text: str) -> str:
-    """A YAML double-quoted scalar (every non-printable character escaped)."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif 0x20 <= code <= 0x7E or (0xA0 <= code <= 0xD7FF and code not in (0x2028, 0x2029)) or (
-            0xE000 <= code <= 0xFFFD and code != 0xFEFF
-        ) or code >= 0x10000:
-            out.append(ch)
-        elif code <= 0xFF:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(f"\\u{code:04x}")
-    out.append('"')
-    return "".join(out)
-
-
-def _yaml_scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return yaml_quote(str(value))
-
-
-def _yaml_lines(value: Any, indent: int) -> list[str]:
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, (dict, list)) and item:
-                lines.append(f"{pad}{key}:")
-                lines.extend(_yaml_lines(item, indent + 2))
-            elif isinstance(item, (dict, list)):
-                lines.append(f"{pad}{key}: {'{}' if isinstance(item, dict) else '[]'}")
-            else:
-                lines.append(f"{pad}{key}: {_yaml_scalar(item)}")
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict) and item:
-                sub = _yaml_lines(item, indent + 2)
-                sub[0] = f"{pad}- {sub[0][indent + 2:]}"
-                lines.extend(sub)
-            elif isinstance(item, list) and item:
-                lines.append(f"{pad}-")
-                lines.extend(_yaml_lines(item, indent + 2))
-            else:
-                lines.append(f"{pad}- {_yaml_scalar(item)}")
-    return lines
+#: The least startingDeadlineSeconds that Kubernetes reliably honours.
+MIN_STARTING_DEADLINE = 10
+#: Kubernetes' pod failure back-off: 10s, doubling, at most 6 minutes.
+K8S_BACKOFF = 10
+_INTERVAL_ZONE = "Etc/UTC"
 
 
 def k8s_name(name: str, taken: set[str]) -> str:
@@ -91,13 +48,76 @@ def k8s_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def export_k8s(jobs: Iterable[Job], image: str = DEFAULT_IMAGE) -> ExportResult:
+def k8s_escape(text: str) -> str:
+    """``text`` as Kubernetes must see it to pass it on unchanged: ``$`` before ``(`` or ``$`` doubled."""
+    return re.sub(r"\$(?=[($])", "$$", text)
+
+
+def _manifest(job: Job, name: str, schedule: str, zone: str, image: str, notes: list[str]) -> dict[str, Any]:
+    command = job.command or []
+    argv = ["/bin/sh", "-c", command[0]] if len(command) == 1 else list(command)
+    container: dict[str, Any] = {"name": "job", "image": image, "command": [k8s_escape(a) for a in argv]}
+    if job.cwd:
+        container["workingDir"] = job.cwd
+    if job.env:
+        container["env"] = [{"name": k, "value": k8s_escape(v)} for k, v in job.env.items()]
+    pod: dict[str, Any] = {"restartPolicy": "Never", "containers": [container]}
+    if job.timeout is not None:
+        pod["activeDeadlineSeconds"] = max(1, int(round(job.timeout)))  # each attempt: one pod
+    deadline = max(MIN_STARTING_DEADLINE, int(job.grace))
+    if deadline != job.grace:
+        notes.append(
+            f"grace {sched.format_duration(int(job.grace))} raised to startingDeadlineSeconds: {deadline} "
+            "(a shorter deadline can keep Kubernetes from ever starting the job)"
+        )
+    annotations = {"schedcli/job": job.name}
+    if job.description:
+        annotations["schedcli/description"] = job.description
+    policy = {"skip": "Forbid", "allow": "Allow", "replace": "Replace"}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": name,
+            "labels": {"app.kubernetes.io/managed-by": "schedcli-export"},
+            "annotations": annotations,
+        },
+        "spec": {
+            "schedule": schedule,
+            "timeZone": zone,
+            "suspend": not job.enabled,
+            "concurrencyPolicy": policy.get(job.overlap, "Forbid"),
+            "startingDeadlineSeconds": deadline,
+            "jobTemplate": {"spec": {"backoffLimit": job.retries, "template": {"spec": pod}}},
+        },
+    }
+
+
+def _policy_notes(job: Job) -> list[str]:
+    notes = []
+    if job.catch_up == "all":
+        notes.append("catch-up all has no CronJob form: Kubernetes starts only the most recent missed run")
+    elif job.catch_up == "none":
+        notes.append(
+            "catch-up none has no CronJob form: after missed runs Kubernetes still starts the most "
+            "recent one within startingDeadlineSeconds"
+        )
+    if job.retries and job.retry_delay != K8S_BACKOFF:
+        notes.append(
+            f"retry delay {sched.format_duration(job.retry_delay)} (doubling) becomes Kubernetes' pod "
+            "back-off (10s, doubling, at most 6m)"
+        )
+    return notes
+
+
+def export_k8s(jobs: Iterable[Job], image: str = DEFAULT_IMAGE, *, now: datetime, align: bool = False) -> ExportResult:
+    import yaml
+
     result = ExportResult([])
     taken: set[str] = set()
-    docs: list[str] = []
-    policy = {"skip": "Forbid", "allow": "Allow", "replace": "Replace"}
+    docs: list[dict[str, Any]] = []
     for job in jobs:
-        timezone_name = job.timezone
+        notes: list[str] = []
         if job.collector is not None:
             result.skipped.append(job.name)
             result.warnings.append(f"{job.name}: collector jobs need an image with the collector installed")
@@ -107,54 +127,32 @@ def export_k8s(jobs: Iterable[Job], image: str = DEFAULT_IMAGE) -> ExportResult:
             result.warnings.append(f"{job.name}: one-off (--at) jobs have no CronJob form")
             continue
         if job.kind == "every":
-            schedule = every_to_cron(sched.parse_duration(job.expr))
-            if schedule is None:
+            zone = _INTERVAL_ZONE  # an interval is elapsed time: a zone without daylight saving time
+            conv = every_as_cron(job.expr, job.anchor, zone, now)
+            if conv.expr is None and align and conv.aligned:
+                notes.append(f"every {job.expr} {conv.shift}")
+                schedule = conv.aligned
+            elif conv.expr is None:
                 result.skipped.append(job.name)
-                result.warnings.append(f"{job.name}: every {job.expr} does not divide a minute, hour or day evenly")
+                result.warnings.append(f"{job.name}: {conv.reason}")
                 continue
-            timezone_name = "Etc/UTC"  # an interval is elapsed time: no daylight-saving shifts
+            else:
+                schedule = conv.expr
         else:
+            zone = job.timezone
             schedule = k8s_schedule(job.expr)
             if day_rule_differs(job.expr):
-                result.warnings.append(
-                    f"{job.name}: Kubernetes combines day-of-month and day-of-week with OR in {job.expr!r} "
+                notes.append(
+                    f"Kubernetes combines day-of-month and day-of-week with OR in {job.expr!r} "
                     "(schedcli uses AND when one field starts with '*'): check the schedule"
                 )
-        name = k8s_name(job.name, taken)
-        command = job.command or []
-        argv = ["/bin/sh", "-c", command[0]] if len(command) == 1 else list(command)
-        container: dict[str, Any] = {"name": "job", "image": image, "command": argv}
-        if job.cwd:
-            container["workingDir"] = job.cwd
-        if job.env:
-            container["env"] = [{"name": k, "value": v} for k, v in job.env.items()]
-        job_spec: dict[str, Any] = {}
-        if job.timeout is not None:
-            job_spec["activeDeadlineSeconds"] = max(1, int(round(job.timeout)))
-        job_spec["backoffLimit"] = job.retries
-        job_spec["template"] = {"spec": {"restartPolicy": "Never", "containers": [container]}}
-        annotations = {"schedcli/job": job.name}
-        if job.description:
-            annotations["schedcli/description"] = job.description
-        manifest = {
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "metadata": {
-                "name": name,
-                "labels": {"app.kubernetes.io/managed-by": "schedcli-export"},
-                "annotations": annotations,
-            },
-            "spec": {
-                "schedule": schedule,
-                "timeZone": timezone_name,
-                "suspend": not job.enabled,
-                "concurrencyPolicy": policy.get(job.overlap, "Forbid"),
-                "startingDeadlineSeconds": job.grace,
-                "jobTemplate": {"spec": job_spec},
-            },
-        }
-        docs.append("---\n" + "\n".join(_yaml_lines(manifest, 0)) + "\n")
-    if not docs:
-        docs.append("# no jobs to export\n")
-    result.files.append(("cronjobs.yaml", "".join(docs)))
+        docs.append(_manifest(job, k8s_name(job.name, taken), schedule, zone, image, notes))
+        notes.extend(_policy_notes(job))
+        result.warnings.extend(f"{job.name}: {note}" for note in notes)
+    if docs:
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when PyYAML has it
+        text = yaml.dump_all(docs, Dumper=dumper, explicit_start=True, sort_keys=False, allow_unicode=True, width=1 << 20)
+    else:
+        text = "# no jobs to export\n"
+    result.files.append(("cronjobs.yaml", text))
     return result
