@@ -19,16 +19,16 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from typer.core import TyperGroup
 
 from schedcli import __version__
 from schedcli.cli import collectors, jobs, monitor, runner, runs, system, transfer
 from schedcli.cli import options as opts
 from schedcli.cli.context import State
+from schedcli.cli.helptext import Group
 from schedcli.errors import SchedError, error_line
 
 
-class _Group(TyperGroup):
+class _Group(Group):
     """Turns every error into one ``Error: ...`` line on stderr and a documented exit code."""
 
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
@@ -47,8 +47,16 @@ class _Group(TyperGroup):
         except Exception as exc:  # usage errors raised by the option parser
             code = getattr(exc, "exit_code", None)
             if isinstance(code, int) and hasattr(exc, "format_message"):
-                text = exc.format_message()
-                cmd = getattr(getattr(exc, "ctx", None), "command_path", None)
+                ctx = getattr(exc, "ctx", None)
+                if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+                    # a group given no command: its help, as --help shows it
+                    sys.stdout.write(ctx.get_help() + "\n")
+                    sys.stdout.flush()
+                    sys.exit(0)
+                from schedcli.cli.usage_errors import usage_message
+
+                text = usage_message(exc)
+                cmd = getattr(ctx, "command_path", None)
                 if code == 2 and "--help" not in text and cmd:
                     text = f"{text} (see: {cmd} --help)"
                 _error(text, code)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from schedcli.cli.helptext import Command
 from schedcli.cli.context import JSON_OPT
 
 app = typer.Typer()
 
 
-@app.command()
+@app.command(cls=Command)
 def collectors(json_out: bool = JSON_OPT) -> None:
     """List collectors registered in the schedcli.collectors entry-point group."""
     from schedcli.cli import render

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from schedcli.cli.helptext import Command
 from schedcli.cli.context import JSON_OPT, current_time, duration_option, state_of
 from schedcli.errors import InvalidValue, UsageError
 from schedcli.model import JobSpec
@@ -95,7 +96,7 @@ def _hooks(spec: JobSpec, on_failure, on_success, on_recovery, webhook) -> JobSp
 
 
 
-@app.command()
+@app.command(cls=Command)
 def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Job name: letters, digits, '.', '_' or '-'."),
@@ -140,7 +141,7 @@ def add(
         render.message(f"Added {job.name}: {render.schedule_text(job)} ({job.timezone}); next run {nxt}")
 
 
-@app.command()
+@app.command(cls=Command)
 def edit(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The job to change."),
@@ -191,7 +192,7 @@ def edit(
         render.message(f"Changed {job.name}: {render.schedule_text(job)} ({job.timezone})")
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_jobs(
     ctx: typer.Context,
     limit: Optional[int] = typer.Option(None, "--limit", metavar="N", help="Show at most N jobs (default: all)."),
@@ -210,7 +211,7 @@ def list_jobs(
         render.jobs_table(jobs)
 
 
-@app.command()
+@app.command(cls=Command)
 def show(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), json_out: bool = JSON_OPT) -> None:
     """Show one job in full, with its recent runs."""
     from schedcli.cli import render
@@ -228,7 +229,7 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), j
         render.job_detail(job, recent)
 
 
-@app.command()
+@app.command(cls=Command)
 def rm(ctx: typer.Context, name: str = typer.Argument(..., help="The job to remove."), json_out: bool = JSON_OPT) -> None:
     """Remove a job and its history."""
     from schedcli.cli import render
@@ -256,19 +257,19 @@ def _set_enabled(ctx: typer.Context, name: str, enabled: Optional[bool], json_ou
         render.message(f"{job.name} is {state}{nxt}")
 
 
-@app.command()
+@app.command(cls=Command)
 def enable(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), json_out: bool = JSON_OPT) -> None:
     """Enable a job (its next run is computed from now)."""
     _set_enabled(ctx, name, True, json_out)
 
 
-@app.command()
+@app.command(cls=Command)
 def disable(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), json_out: bool = JSON_OPT) -> None:
     """Disable a job: it keeps its history but does not run."""
     _set_enabled(ctx, name, False, json_out)
 
 
-@app.command()
+@app.command(cls=Command)
 def toggle(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), json_out: bool = JSON_OPT) -> None:
     """Enable a disabled job, or disable an enabled one."""
     _set_enabled(ctx, name, None, json_out)

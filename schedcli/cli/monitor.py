@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from schedcli.cli.helptext import Command
 from schedcli.cli.context import JSON_OPT, current_time, duration_option, state_of
 from schedcli.errors import SchedError
 
@@ -54,7 +55,7 @@ def _ago(seconds: Optional[float]) -> str:
     return f"{format_duration(int(seconds))} ago"
 
 
-@app.command("status")
+@app.command("status", cls=Command)
 def status(
     ctx: typer.Context,
     overdue_after: str = _OVERDUE,
@@ -93,7 +94,7 @@ def status(
         render.message(f"{key.ljust(width)}  {value}")
 
 
-@app.command("health", epilog=HEALTH_EPILOG)
+@app.command("health", cls=Command, epilog=HEALTH_EPILOG)
 def health(
     ctx: typer.Context,
     max_tick_age: str = typer.Option(
@@ -133,7 +134,7 @@ def health(
     raise typer.Exit(1 if found else 0)
 
 
-@app.command("stats")
+@app.command("stats", cls=Command)
 def stats(
     ctx: typer.Context,
     name: Optional[str] = typer.Argument(None, help="Only this job."),

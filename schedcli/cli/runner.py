@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from schedcli.cli.helptext import Command
 from schedcli.cli import options as opts
 from schedcli.cli.context import JSON_OPT, state_of, when_option
 from schedcli.cli.signals import StopOnSignal
@@ -25,7 +26,7 @@ def _engine(ctx: typer.Context, max_parallel: Optional[int] = None):
     return configured_engine(state.store(), state.config(), max_parallel)
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The job to run now."),
@@ -56,7 +57,7 @@ def run(
     raise typer.Exit(0 if result.ok else 1)
 
 
-@app.command("run-due")
+@app.command("run-due", cls=Command)
 def run_due(
     ctx: typer.Context,
     now: Optional[str] = typer.Option(None, opts.NOW.name, metavar=opts.NOW.metavar, help=opts.NOW.help),
@@ -85,7 +86,7 @@ def run_due(
     raise typer.Exit(report_tick(result, json_out, signals.exit_code()))
 
 
-@app.command()
+@app.command(cls=Command)
 def watch(
     ctx: typer.Context,
     max_parallel: Optional[int] = typer.Option(None, opts.MAX_PARALLEL.name, metavar=opts.MAX_PARALLEL.metavar, help=opts.MAX_PARALLEL.help),

@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from schedcli.cli.helptext import Command
 from schedcli.cli.context import JSON_OPT, current_time, duration_option, state_of, when_option
 from schedcli.errors import InvalidValue, UsageError
 from schedcli.model import STATUSES
@@ -18,7 +19,7 @@ app = typer.Typer()
 Status = Enum("Status", {s: s for s in STATUSES}, type=str)  # type: ignore[misc]
 
 
-@app.command()
+@app.command(cls=Command)
 def history(
     ctx: typer.Context,
     name: Optional[str] = typer.Argument(None, help="Only this job."),
@@ -45,7 +46,7 @@ def history(
         render.runs_table(runs)
 
 
-@app.command()
+@app.command(cls=Command)
 def logs(
     ctx: typer.Context,
     run_id: int = typer.Argument(..., metavar="RUN_ID", help="The run (see history)."),
@@ -80,7 +81,7 @@ def logs(
         sys.stderr.write(f"({hook['target']} for {hook['event']}: {state}: {hook['detail']})\n")
 
 
-@app.command("next")
+@app.command("next", cls=Command)
 def next_runs(
     ctx: typer.Context,
     name: Optional[str] = typer.Argument(None, help="Only this job."),
@@ -149,7 +150,7 @@ def _take(schedule, start: datetime, count: int) -> list[datetime]:
     return upcoming(schedule, start, count)
 
 
-@app.command()
+@app.command(cls=Command)
 def prune(
     ctx: typer.Context,
     older_than: Optional[str] = typer.Option(None, "--older-than", metavar="DURATION", help="Delete runs that finished longer ago than this."),

@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 
+from schedcli.cli.helptext import Command, Group
 from schedcli.cli.context import JSON_OPT, state_of
 from schedcli.errors import UsageError
 
@@ -27,11 +28,11 @@ def _raw(line: str) -> None:
 
 # -- config ---------------------------------------------------------------------------------
 
-config_app = typer.Typer(help="Show the configuration file and its values.", no_args_is_help=True)
+config_app = typer.Typer(cls=Group, help="Show the configuration file and its values.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
 
-@config_app.command("path")
+@config_app.command("path", cls=Command)
 def config_path_cmd(json_out: bool = JSON_OPT) -> None:
     """Print where the configuration file is read from."""
     from schedcli.cli import render
@@ -44,7 +45,7 @@ def config_path_cmd(json_out: bool = JSON_OPT) -> None:
         typer.echo(str(path))
 
 
-@config_app.command("show")
+@config_app.command("show", cls=Command)
 def config_show(
     json_out: bool = JSON_OPT,
     example: bool = typer.Option(False, "--example", help="Print a commented example file instead."),
@@ -73,6 +74,7 @@ def config_show(
 # -- cron -----------------------------------------------------------------------------------
 
 cron_app = typer.Typer(
+    cls=Group,
     no_args_is_help=True,
     help="Run 'schedcli run-due' every minute from your crontab (one entry per database).",
 )
@@ -84,7 +86,7 @@ _LOG = typer.Option(
 )
 
 
-@cron_app.command("install")
+@cron_app.command("install", cls=Command)
 def cron_install(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = JSON_OPT) -> None:
     """Add (or update) the crontab line for this database; every other line is kept as it is."""
     from schedcli.cli import render
@@ -102,7 +104,7 @@ def cron_install(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool 
     render.message(f"Output is appended to {state.log}")
 
 
-@cron_app.command("uninstall")
+@cron_app.command("uninstall", cls=Command)
 def cron_uninstall(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """Remove this database's crontab line; every other line is kept as it is."""
     from schedcli.cli import render
@@ -119,7 +121,7 @@ def cron_uninstall(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
         render.message(f"No crontab entry for {db} was installed; nothing changed")
 
 
-@cron_app.command("show")
+@cron_app.command("show", cls=Command)
 def cron_show(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = JSON_OPT) -> None:
     """Print the crontab line for this database and whether it is installed."""
     from schedcli.cli import render
@@ -155,13 +157,14 @@ def cron_show(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = J
 # -- systemd ----------------------------------------------------------------------------------
 
 systemd_app = typer.Typer(
+    cls=Group,
     no_args_is_help=True,
     help="Run 'schedcli watch' as a systemd user service (an alternative to the crontab entry).",
 )
 app.add_typer(systemd_app, name="systemd")
 
 
-@systemd_app.command("unit")
+@systemd_app.command("unit", cls=Command)
 def systemd_unit(
     ctx: typer.Context,
     install: bool = typer.Option(False, "--install", help="Write it to $XDG_CONFIG_HOME/systemd/user/schedcli.service instead of printing it."),

@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 import typer
 
+from schedcli.cli.helptext import Command
 from schedcli.cli.context import current_time, state_of
 from schedcli.errors import UsageError
 
@@ -95,7 +96,7 @@ def _warn_skipped(fmt: str, skipped: list[str], warnings: list[str]) -> None:
         _err(f"  {text}")
 
 
-@app.command("export")
+@app.command("export", cls=Command)
 def export_cmd(
     ctx: typer.Context,
     fmt: Optional[ExportFormat] = typer.Option(
@@ -143,7 +144,7 @@ def export_cmd(
         sys.stdout.flush()
 
 
-@app.command("import")
+@app.command("import", cls=Command)
 def import_cmd(
     ctx: typer.Context,
     file: str = typer.Argument(..., metavar="FILE", help="The file to read; '-' reads standard input."),
