@@ -58,7 +58,7 @@ def value_kind(path: tuple[str, ...], param: Any) -> Optional[str]:
     """How to complete a parameter's value when it has no fixed choices."""
     name = (param.name or "").lower()
     metavar = (param.metavar or "").strip("[]<>.").upper()
-    if name in ("name", "job") or metavar in ("NAME", "JOB"):
+    if name in ("name", "job", "target") or metavar in ("NAME", "JOB", "JOB|RUN_ID"):
         if param.param_type_name == "argument" and path in NEW_NAME_COMMANDS:
             return None
         return "job"
@@ -726,6 +726,7 @@ complete -c {PROG} -f
 def roff(text: str) -> str:
     """Escape text for roff: backslashes, '-', and '.' or "'" at the start of a line."""
     text = text.replace("\\", "\\e").replace("-", "\\-")
+    text = "".join(ch if ch.isascii() else f"\\[u{ord(ch):04X}]" for ch in text)  # troff reads ASCII
     return "\n".join("\\&" + line if line[:1] in (".", "'") else line for line in text.split("\n"))
 
 
@@ -857,11 +858,12 @@ def render_markdown(tree: Cmd) -> str:
 # main
 # ---------------------------------------------------------------------------------
 
+# The completions and the man page are package data (schedcli completion SHELL prints them).
 OUTPUTS: dict[str, Callable[[Cmd], str]] = {
-    "completions/schedcli.bash": render_bash,
-    "completions/_schedcli": render_zsh,
-    "completions/schedcli.fish": render_fish,
-    "man/schedcli.1": render_man,
+    "schedcli/share/completions/schedcli.bash": render_bash,
+    "schedcli/share/completions/_schedcli": render_zsh,
+    "schedcli/share/completions/schedcli.fish": render_fish,
+    "schedcli/share/man/schedcli.1": render_man,
     "docs/cli.md": render_markdown,
 }
 

@@ -21,7 +21,7 @@ from typing import Any, Optional
 import typer
 
 from schedcli import __version__
-from schedcli.cli import collectors, jobs, monitor, runner, runs, system, transfer
+from schedcli.cli import collectors, completion, jobs, monitor, runner, runs, system, transfer
 from schedcli.cli import options as opts
 from schedcli.cli.context import State
 from schedcli.cli.helptext import Group
@@ -79,7 +79,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="A job scheduler for one machine, backed by one SQLite file.\n\n"
-    "Every due occurrence runs exactly once; history says what ran, when and how it ended.",
+    "Every due occurrence runs exactly once; history says what ran, when and how it ended. "
+    "Run 'schedcli COMMAND --help' for a command's options and examples.\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  schedcli add hello --every 1m -- 'echo hello from schedcli'\n"
+    "  schedcli run hello\n"
+    "  schedcli cron install\n"
+    "  schedcli list",
     epilog="Exit codes: 0 ok; 1 a run failed or a runtime failure; 2 invalid input; 130/143 stopped by SIGINT/SIGTERM.",
 )
 
@@ -102,13 +109,14 @@ def main_callback(
     ctx.call_on_close(ctx.obj.close)
 
 
-app.add_typer(jobs.app)  # add edit list show rm enable disable toggle
+app.add_typer(jobs.app)  # add edit rename list show rm enable disable toggle
 app.add_typer(runner.app)  # run run-due watch
 app.add_typer(runs.app)  # history logs next prune
 app.add_typer(collectors.app)  # collectors
 app.add_typer(monitor.app)  # status health stats
 app.add_typer(transfer.app)  # export import
 app.add_typer(system.app)  # config, cron, systemd (named groups)
+app.add_typer(completion.app)  # completion
 
 
 def main() -> None:

@@ -12,7 +12,14 @@ app = typer.Typer()
 
 @app.command(cls=Command)
 def collectors(json_out: bool = JSON_OPT) -> None:
-    """List collectors registered in the schedcli.collectors entry-point group."""
+    """List collectors registered in the schedcli.collectors entry-point group.
+
+    Examples:
+
+    \b
+      schedcli collectors
+      schedcli collectors --json
+    """
     from schedcli.cli import render
     from schedcli.collectors import registered
 

@@ -246,13 +246,16 @@ def wrap(text: str, width: int, **kwargs: Any) -> list[str]:
     return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False, **kwargs)
 
 
+NBSP = "\u00a0"  # keeps "[env var: X]" on one line (textwrap does not break there)
+
+
 def definition_list(rows: list[tuple[str, str]], width: int, indent: int = 2) -> list[str]:
     if not rows:
         return []
     col = min(max(len(term) for term, _ in rows), min(28, width // 3 + 2)) + 2
     lines = []
     for term, text in rows:
-        wrapped = wrap(text, max(width - indent - col, 20)) or [""]
+        wrapped = [w.replace(NBSP, " ") for w in wrap(text, max(width - indent - col, 20))] or [""]
         if len(term) + 2 > col:
             lines.append(" " * indent + term)
             lines += [" " * (indent + col) + w for w in wrapped]
@@ -282,7 +285,8 @@ def help_text(c: Cmd, width: int = MAX_WIDTH) -> str:
         rows = []
         for o in c.options:
             term = ", ".join(o.names) + ("" if o.flag else " " + o.metavar)
-            rows.append((term, " ".join(x for x in [" ".join(clean_help(o.help).split())] + o.extra if x)))
+            extra = [x.replace(" ", NBSP) for x in o.extra]
+            rows.append((term, " ".join(x for x in [" ".join(clean_help(o.help).split())] + extra if x)))
         lines += definition_list(rows, width)
         lines.append("")
     if c.subcommands:

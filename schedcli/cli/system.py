@@ -34,7 +34,13 @@ app.add_typer(config_app, name="config")
 
 @config_app.command("path", cls=Command)
 def config_path_cmd(json_out: bool = JSON_OPT) -> None:
-    """Print where the configuration file is read from."""
+    """Print where the configuration file is read from.
+
+    Examples:
+
+    \b
+      schedcli config path
+    """
     from schedcli.cli import render
     from schedcli.config import config_path
 
@@ -50,7 +56,14 @@ def config_show(
     json_out: bool = JSON_OPT,
     example: bool = typer.Option(False, "--example", help="Print a commented example file instead."),
 ) -> None:
-    """Show the configuration in effect (defaults for keys the file does not set)."""
+    """Show the configuration in effect (defaults for keys the file does not set).
+
+    Examples:
+
+    \b
+      schedcli config show
+      schedcli config show --example > ~/.config/schedcli/config.toml
+    """
     from schedcli.cli import render
     from schedcli import config
 
@@ -86,27 +99,62 @@ _LOG = typer.Option(
 )
 
 
+_PATH_OPT = typer.Option(
+    None, "--path", metavar="DIRS",
+    help="PATH for the jobs, colon-separated [default: your PATH now, absolute directories only, "
+    "plus /usr/bin:/bin].",
+)
+
+
+def _jobs_path(path: Optional[str]) -> str:
+    import os
+
+    from schedcli.system.cron_env import cron_path_for_jobs
+
+    return cron_path_for_jobs(path if path is not None else os.environ.get("PATH"))
+
+
 @cron_app.command("install", cls=Command)
-def cron_install(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = JSON_OPT) -> None:
-    """Add (or update) the crontab line for this database; every other line is kept as it is."""
+def cron_install(ctx: typer.Context, log: Optional[Path] = _LOG, path: Optional[str] = _PATH_OPT,
+                 json_out: bool = JSON_OPT) -> None:
+    """Add (or update) the crontab line for this database; every other line is kept as it is.
+
+    The line sets PATH for the jobs: your PATH at install time (or --path), so that a
+    job finds the programs it finds in your shell. Cron itself would give only
+    /usr/bin:/bin. Install again after changing your PATH; schedcli cron show prints it.
+
+    Examples:
+
+    \b
+      schedcli cron install
+      schedcli cron install --path /home/me/bin:/usr/local/bin:/usr/bin:/bin
+      schedcli cron install --log /var/tmp/schedcli.log
+    """
     from schedcli.cli import render
     from schedcli.system.crontab_entry import install_cron
 
     store = state_of(ctx).store()  # creates the database now and checks it is safe for cron to use
-    action, state = install_cron(store.path, log)
+    action, state = install_cron(store.path, log, _jobs_path(path))
     if json_out:
         render.print_json({"action": action, "db": str(state.db), "marker": state.marker,
-                           "entry": state.entry, "log": str(state.log)})
+                           "entry": state.entry, "log": str(state.log), "path": state.path})
         return
     verb = {"installed": "Installed", "updated": "Updated", "unchanged": "Already installed:"}[action]
     render.message(f"{verb} the crontab entry for {state.db}")
     _raw(f"  {state.entry}")
+    render.message(f"Jobs run with PATH={state.path}")
     render.message(f"Output is appended to {state.log}")
 
 
 @cron_app.command("uninstall", cls=Command)
 def cron_uninstall(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
-    """Remove this database's crontab line; every other line is kept as it is."""
+    """Remove this database's crontab line; every other line is kept as it is.
+
+    Examples:
+
+    \b
+      schedcli cron uninstall
+    """
     from schedcli.cli import render
     from schedcli.system.crontab_entry import uninstall_cron
     from schedcli.system.entrypoint import absolute_db
@@ -122,24 +170,35 @@ def cron_uninstall(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 
 
 @cron_app.command("show", cls=Command)
-def cron_show(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = JSON_OPT) -> None:
-    """Print the crontab line for this database and whether it is installed."""
+def cron_show(ctx: typer.Context, log: Optional[Path] = _LOG, path: Optional[str] = _PATH_OPT,
+              json_out: bool = JSON_OPT) -> None:
+    """Print the crontab line install would write for this database, and whether it is installed.
+
+    Examples:
+
+    \b
+      schedcli cron show
+      schedcli cron show --json
+    """
     from schedcli.cli import render
+    from schedcli.system.cron_env import entry_path
     from schedcli.system.crontab_entry import cron_entry, cron_state, crontab_program, default_log_path, marker_line
     from schedcli.system.entrypoint import IntegrationError, absolute_db
 
     db = absolute_db(state_of(ctx).db_path)
+    jobs_path = _jobs_path(path)
     error = None
     try:
-        st = cron_state(db, log)
+        st = cron_state(db, log, jobs_path)
         entry, installed, current, up_to_date, log_path = st.entry, st.installed, st.current, st.up_to_date, st.log
     except IntegrationError as exc:
         error = exc.message
         log_path = absolute_db(log) if log is not None else default_log_path()
-        entry, installed, current, up_to_date = cron_entry(db, log_path), None, None, None
+        entry, installed, current, up_to_date = cron_entry(db, log_path, path=jobs_path), None, None, None
     if json_out:
         render.print_json({"db": str(db), "marker": marker_line(db), "entry": entry, "log": str(log_path),
-                           "installed": installed, "up_to_date": up_to_date, "current_entry": current,
+                           "path": jobs_path, "installed": installed, "up_to_date": up_to_date,
+                           "current_entry": current, "current_path": entry_path(current),
                            "crontab": crontab_program(), "error": error})
         return
     _raw(marker_line(db))
@@ -152,6 +211,11 @@ def cron_show(ctx: typer.Context, log: Optional[Path] = _LOG, json_out: bool = J
         render.message("installed: yes")
     else:
         render.message(f"installed: yes, but differs: {current or '(marker without entry)'} (run: schedcli cron install)")
+    if installed:
+        from schedcli.system.cron_env import DEFAULT_CRON_PATH
+
+        given = entry_path(current)
+        render.message(f"jobs get PATH={given}" if given else f"jobs get PATH={DEFAULT_CRON_PATH} (cron's own)")
 
 
 # -- systemd ----------------------------------------------------------------------------------
@@ -170,7 +234,14 @@ def systemd_unit(
     install: bool = typer.Option(False, "--install", help="Write it to $XDG_CONFIG_HOME/systemd/user/schedcli.service instead of printing it."),
     force: bool = typer.Option(False, "--force", help="With --install: replace a schedcli.service that schedcli did not generate."),
 ) -> None:
-    """Print a systemd user unit running 'schedcli watch' for this database (Restart=on-failure)."""
+    """Print a systemd user unit running 'schedcli watch' for this database (Restart=on-failure).
+
+    Examples:
+
+    \b
+      schedcli systemd unit
+      schedcli systemd unit --install
+    """
     from schedcli.system.systemd_unit import LINGER_HINT, SYSTEMD_HINT, install_unit, unit_text
 
     state = state_of(ctx)

@@ -116,6 +116,13 @@ def export_cmd(
     """Export every job: toml/json (exact, for import), crontab, Kubernetes CronJobs or systemd timers.
 
     Jobs a format cannot express are left out with a warning on stderr.
+
+    Examples:
+
+    \b
+      schedcli export -o jobs.toml
+      schedcli export --format crontab
+      schedcli export --format systemd -o ~/.config/systemd/user
     """
     from schedcli import transfer
 
@@ -171,6 +178,13 @@ def import_cmd(
     Every entry is checked first; one bad entry means nothing is imported (exit 2, the
     error names the entry and line). Imported crontab entries keep cron's behaviour:
     --overlap allow and --catch-up none. Interval (every) jobs restart their grid at import.
+
+    Examples:
+
+    \b
+      schedcli import jobs.toml
+      crontab -l | schedcli import - --format crontab --dry-run
+      schedcli import jobs.toml --replace
     """
     from schedcli import transfer
 
