@@ -35,7 +35,7 @@ class _Group(Group):
              standalone_mode: bool = True, **extra: Any) -> Any:
         try:
             rv = super().main(
-                args=args, prog_name=prog_name or "schedcli", complete_var=complete_var,
+                args=args, prog_name="schedcli", complete_var=complete_var,
                 standalone_mode=False, **extra,
             )
         except SchedError as exc:

@@ -30,9 +30,10 @@ def path_warnings(job: Job, cron_path: str, user_path: str | None) -> list[str]:
     cwd = job.cwd or os.environ.get("HOME")
     texts = []
     for miss in missing_programs(job.command, job.env, cwd, cron_path, user_path):
+        program = miss.program if len(miss.program) <= 60 else miss.program[:59] + "…"
         where = "the job's --env PATH" if "PATH" in job.env else (
             "cron's PATH" if miss.path == DEFAULT_CRON_PATH else "the PATH of the crontab entry")
-        text = (f"{miss.program!r} is not on {where} ({miss.path}): under cron, job {job.name} "
+        text = (f"{program!r} is not on {where} ({miss.path}): under cron, job {job.name} "
                 "would fail with exit code 127 (not found).")
         if miss.elsewhere:
             directory = os.path.dirname(miss.elsewhere)

@@ -122,9 +122,9 @@ def jobs_table(jobs: list[Job], now: float, *, utc: bool = False, wide: bool = F
         return
     zone_name = timefmt.display_zone(utc=utc)
     columns = [
-        Column("NAME", shrink=3, min=8), Column("SCHEDULE", shrink=2, min=9),
-        Column(_zone_header("NEXT", utc)), Column("LEFT", drop=3), Column(_zone_header("LAST", utc), drop=2),
-        Column("PASSED", drop=1), Column("STATUS"), Column("COMMAND", shrink=1, min=10),
+        Column("NAME", shrink=2, min=12), Column("SCHEDULE", shrink=5, min=9),
+        Column(_zone_header("NEXT", utc)), Column("LEFT", drop=6), Column(_zone_header("LAST", utc), drop=4),
+        Column("PASSED", drop=3), Column("STATUS"), Column("COMMAND", shrink=1, min=10),
     ]
     rows: list[list[Cell]] = []
     for job in jobs:
@@ -199,8 +199,8 @@ def runs_table(runs: list[Run], now: float, *, utc: bool = False, zone_name: str
         return
     zone_name = zone_name or timefmt.display_zone(utc=utc)
     columns = [
-        Column("ID", right=True), Column("JOB", shrink=2, min=8), Column("TRIGGER", drop=2),
-        Column(_zone_header("STARTED", utc)), Column("PASSED", drop=1), Column("DURATION", right=True, drop=3),
+        Column("ID", right=True), Column("JOB", shrink=2, min=12), Column("TRIGGER", drop=4),
+        Column(_zone_header("STARTED", utc)), Column("PASSED", drop=3), Column("DURATION", right=True, drop=5),
         Column("STATUS"), Column("EXIT", right=True), Column("DETAIL", shrink=1, min=10),
     ]
     rows: list[list[Cell]] = []
@@ -361,8 +361,9 @@ def stats_table(result: list[JobStats], now: float, *, utc: bool = False, wide: 
     zone_name = timefmt.display_zone(utc=utc)
     unicode = _unicode_ok()
     columns = [
-        Column("JOB", shrink=3, min=8), Column("RUNS", right=True), Column("OK", right=True),
-        Column("P50", right=True), Column("P95", right=True), Column(_zone_header("LAST FAILURE", utc), shrink=4, min=12),
+        Column("JOB", shrink=3, min=12), Column("RUNS", right=True), Column("OK", right=True),
+        Column("P50", right=True), Column("P95", right=True, drop=5),
+        Column(_zone_header("LAST FAILURE", utc), shrink=4, min=12),
         Column("RECENT", shrink=1, min=6, keep_end=True), Column("DURATIONS", shrink=2, min=9, keep_end=True),
     ]
     rows: list[list[Cell]] = []

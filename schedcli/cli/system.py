@@ -28,7 +28,12 @@ def _raw(line: str) -> None:
 
 # -- config ---------------------------------------------------------------------------------
 
-config_app = typer.Typer(cls=Group, help="Show the configuration file and its values.", no_args_is_help=True)
+config_app = typer.Typer(
+    cls=Group,
+    no_args_is_help=True,
+    help="Show the configuration file and its values.\n\n"
+    "Examples:\n\n\b\n  schedcli config path\n  schedcli config show --example",
+)
 app.add_typer(config_app, name="config")
 
 
@@ -89,7 +94,8 @@ def config_show(
 cron_app = typer.Typer(
     cls=Group,
     no_args_is_help=True,
-    help="Run 'schedcli run-due' every minute from your crontab (one entry per database).",
+    help="Run 'schedcli run-due' every minute from your crontab (one entry per database).\n\n"
+    "Examples:\n\n\b\n  schedcli cron install\n  schedcli cron show\n  schedcli cron uninstall",
 )
 app.add_typer(cron_app, name="cron")
 
@@ -223,7 +229,8 @@ def cron_show(ctx: typer.Context, log: Optional[Path] = _LOG, path: Optional[str
 systemd_app = typer.Typer(
     cls=Group,
     no_args_is_help=True,
-    help="Run 'schedcli watch' as a systemd user service (an alternative to the crontab entry).",
+    help="Run 'schedcli watch' as a systemd user service (an alternative to the crontab entry).\n\n"
+    "Examples:\n\n\b\n  schedcli systemd unit --install\n  systemctl --user enable --now schedcli",
 )
 app.add_typer(systemd_app, name="systemd")
 

@@ -32,10 +32,14 @@ Cell = Union[str, tuple[str, str], list[tuple[str, str]]]  # text, (text, rich s
 
 @dataclass
 class Column:
+    """One column. ``shrink`` and ``drop`` share one scale: when the table is too wide, the
+    steps are taken lowest number first (shrink this column down to ``min`` cells, or leave
+    it out) until it fits; 0 means never."""
+
     header: str
-    shrink: int = 0  # shrinks (lowest first) down to ``min`` cells; 0: never shrinks
+    shrink: int = 0
     min: int = 0
-    drop: int = 0  # left out (lowest first) when the table is still too wide; 0: never
+    drop: int = 0
     right: bool = False  # right-aligned (numbers)
     keep_end: bool = False  # shortening keeps the end (the newest of a strip) and adds no …
 
@@ -127,15 +131,22 @@ def fit(columns: list[Column], rows: list[list[Cell]], width: Optional[int],
         return sum(widths[i] for i in shown) + len(SEP) * (len(shown) - 1)
 
     if width is not None:
-        for i in sorted((i for i, c in enumerate(columns) if c.shrink), key=lambda i: columns[i].shrink):
+        steps = sorted([(c.shrink, 0, i) for i, c in enumerate(columns) if c.shrink]
+                       + [(c.drop, 1, i) for i, c in enumerate(columns) if c.drop])
+        natural = list(widths)
+        shrunk: list[int] = []
+        for _, drop, i in steps:
             over = total() - width
             if over <= 0:
                 break
-            widths[i] -= min(over, max(0, widths[i] - columns[i].min))
-        for i in sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: columns[i].drop):
-            if total() <= width:
-                break
-            shown.remove(i)
+            if drop:
+                shown.remove(i)
+            else:
+                widths[i] -= min(over, max(0, widths[i] - columns[i].min))
+                shrunk.append(i)
+        for i in reversed(shrunk):  # what a later step freed goes back, latest shrink first
+            if i in shown and total() < width:
+                widths[i] += min(width - total(), natural[i] - widths[i])
     return [(i, widths[i]) for i in shown]
 
 
