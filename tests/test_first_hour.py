@@ -499,3 +499,21 @@ def test_nothing_is_created_under_a_home_that_does_not_exist(cli, tmp_path, monk
                         "HOME)\n")
     assert not missing.exists()
     assert cli("list", db=None).exit_code == 0 and not missing.exists()  # reading never creates anything
+
+
+def test_watch_log_lines_start_with_an_iso_time(db_path, cli, no_cron):
+    assert cli("add", "w", "--every", "1s", "--", "true").exit_code == 0
+    watch = subprocess.Popen(_entry(db_path) + ["watch"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL)
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while len(lines) < 2 and time.monotonic() < deadline:
+            ready, _, _ = select.select([watch.stderr], [], [], 0.5)
+            if ready:
+                lines.append(watch.stderr.readline().decode())
+        assert re.match(rf"^{STAMP} schedcli watch: pid {watch.pid}, database ", lines[0]), lines
+        assert re.match(rf"^{STAMP} run #\d+ w: success", lines[1]), lines
+    finally:
+        watch.terminate()
+        watch.wait(timeout=30)

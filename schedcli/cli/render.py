@@ -159,7 +159,7 @@ def job_detail(job: Job, recent: list[Run], now: float, *, utc: bool = False) ->
     rows = [
         ("name", job.name),
         ("schedule", f"{schedule_text(job, zone_name)}  ({describe(job.kind, job.expr)})"
-         if job.kind != "at" else schedule_text(job, zone_name)),
+         if job.kind == "cron" else schedule_text(job, zone_name)),
         ("timezone", job.timezone),
         ("enabled", "yes" if job.enabled else "no"),
         ("runs", command_text(job)),
