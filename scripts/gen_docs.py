@@ -18,12 +18,9 @@ The few things the command objects cannot say are in the tables just below
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import re
 import sys
-import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -35,8 +32,8 @@ import typer.main  # noqa: E402
 
 from schedcli import __version__  # noqa: E402
 from schedcli.cli.app import app  # noqa: E402
+from schedcli.cli.helptext import PROG, Cmd, build, first_paragraph, help_text, paragraphs  # noqa: E402
 
-PROG = "schedcli"
 WIDTH = 80  # docs/cli.md wraps here, whatever the terminal
 
 # ---------------------------------------------------------------------------------
@@ -57,24 +54,11 @@ ZONES_PY = "import zoneinfo;[print(z) for z in sorted(zoneinfo.available_timezon
 NEW_NAME_COMMANDS = {("add",)}
 
 
-def _status_values() -> tuple[str, ...]:
-    from schedcli.model import STATUSES
-
-    return tuple(STATUSES)
-
-
-# Values of options that accept a fixed set but do not declare it as a choice
-# (parameter name -> where the set lives). Used only when the option declares none.
-UNDECLARED_CHOICES: dict[str, Callable[[], tuple[str, ...]]] = {
-    "status": _status_values,
-}
-
-
 def value_kind(path: tuple[str, ...], param: Any) -> Optional[str]:
     """How to complete a parameter's value when it has no fixed choices."""
     name = (param.name or "").lower()
     metavar = (param.metavar or "").strip("[]<>.").upper()
-    if name in ("name", "job") or metavar in ("NAME", "JOB"):
+    if name in ("name", "job", "target") or metavar in ("NAME", "JOB", "JOB|RUN_ID"):
         if param.param_type_name == "argument" and path in NEW_NAME_COMMANDS:
             return None
         return "job"
@@ -151,200 +135,14 @@ EXIT_STATUS: tuple[tuple[str, str], ...] = (
 SEE_ALSO = (("crontab", "5"), ("cron", "8"))
 
 # ---------------------------------------------------------------------------------
-# The model: a plain description of the command tree
+# The model: schedcli.cli.helptext describes the command tree (the same model --help uses)
 # ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Opt:
-    names: list[str]
-    flag: bool
-    metavar: str
-    help: str
-    choices: tuple[str, ...] = ()
-    kind: Optional[str] = None  # file, dir, job, collector, run, zone
-    multiple: bool = False
-    extra: list[str] = field(default_factory=list)  # [default: x], [required], [env var: X]
-
-    @property
-    def long_names(self) -> list[str]:
-        return [n for n in self.names if n.startswith("--")]
-
-
-@dataclass
-class Arg:
-    name: str
-    metavar: str
-    help: str
-    required: bool
-    variadic: bool
-    kind: Optional[str] = None
-    choices: tuple[str, ...] = ()
-
-
-@dataclass
-class Cmd:
-    path: tuple[str, ...]  # () for schedcli itself
-    help: str
-    summary: str
-    epilog: str
-    options: list[Opt]
-    arguments: list[Arg]
-    subcommands: list["Cmd"]
-
-    @property
-    def name(self) -> str:
-        return " ".join((PROG,) + self.path)
-
-    @property
-    def is_group(self) -> bool:
-        return bool(self.subcommands)
-
-    def usage(self) -> str:
-        parts = [self.name]
-        if self.options:
-            parts.append("[OPTIONS]")
-        for arg in self.arguments:
-            parts.append(arg.metavar)
-        if self.is_group:
-            parts.append("COMMAND [ARGS]...")
-        return " ".join(parts)
-
-    def walk(self):
-        yield self
-        for sub in self.subcommands:
-            yield from sub.walk()
-
-
-def clean_help(text: Optional[str]) -> str:
-    """A help string as written, without click's ``\\f`` tail and common indentation."""
-    if not text:
-        return ""
-    text = inspect.cleandoc(text).split("\f")[0]
-    return text.strip()
-
-
-def paragraphs(text: str) -> list[tuple[bool, str]]:
-    """(verbatim, text) paragraphs; click's ``\\b`` marks a paragraph not to rewrap."""
-    out: list[tuple[bool, str]] = []
-    for block in re.split(r"\n\s*\n", text):
-        block = block.strip("\n")
-        if not block.strip():
-            continue
-        if block.lstrip().startswith("\b"):
-            out.append((True, block.lstrip()[1:].strip("\n")))
-        else:
-            out.append((False, " ".join(block.split())))
-    return out
-
-
-def first_paragraph(text: str) -> str:
-    paras = paragraphs(text)
-    return " ".join(paras[0][1].split()) if paras else ""
-
-
-def _static_choices(param: Any, ctx: Any) -> tuple[str, ...]:
-    """The values the CLI itself offers for completion, when they are a fixed set."""
-    try:
-        items = param.shell_complete(ctx, "")
-    except Exception:
-        return ()
-    values = [str(i.value) for i in items if getattr(i, "type", "plain") == "plain" and str(i.value)]
-    return tuple(dict.fromkeys(values))
-
-
-def _default_text(param: Any) -> Optional[str]:
-    show = getattr(param, "show_default", None)
-    if show is False:
-        return None
-    if isinstance(show, str):
-        return show
-    default = param.default
-    if default is None or callable(default) or default is False or default == () or default == []:
-        return None
-    if getattr(param, "is_flag", False) and not getattr(param, "secondary_opts", None):
-        return None
-    value = getattr(default, "value", default)  # enums show their value
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(getattr(v, "value", v)) for v in value)
-    return str(value)
-
-
-def _option(path: tuple[str, ...], param: Any, ctx: Any) -> Opt:
-    names = list(param.opts) + list(param.secondary_opts)
-    names.sort(key=lambda n: (n.startswith("--"), n))  # -n before --count
-    flag = bool(getattr(param, "is_flag", False) or getattr(param, "count", False))
-    choices: tuple[str, ...] = ()
-    kind = None
-    metavar = ""
-    if not flag:
-        choices = _static_choices(param, ctx)
-        if not choices and param.name in UNDECLARED_CHOICES:
-            choices = tuple(UNDECLARED_CHOICES[param.name]())
-        kind = None if choices else value_kind(path, param)
-        if param.metavar:
-            metavar = param.metavar
-        elif choices:
-            metavar = "[" + "|".join(choices) + "]"
-        elif kind in ("file", "dir"):
-            metavar = "PATH"
-        else:
-            metavar = (param.name or "value").upper()
-    extra = []
-    default = _default_text(param)
-    if default is not None:
-        extra.append(f"[default: {default}]")
-    if getattr(param, "envvar", None) and getattr(param, "show_envvar", False):
-        env = param.envvar if isinstance(param.envvar, str) else ", ".join(param.envvar)
-        extra.append(f"[env var: {env}]")
-    if param.required:
-        extra.append("[required]")
-    return Opt(names=names, flag=flag, metavar=metavar, help=clean_help(getattr(param, "help", None)),
-               choices=choices, kind=kind, multiple=bool(param.multiple), extra=extra)
-
-
-def _argument(path: tuple[str, ...], param: Any, ctx: Any) -> Arg:
-    variadic = param.nargs == -1
-    metavar = param.metavar or (param.name or "arg").upper()
-    if not metavar.startswith("["):
-        if variadic and "..." not in metavar:
-            metavar += "..."
-        if not param.required:
-            metavar = f"[{metavar}]"
-    choices = _static_choices(param, ctx)
-    kind = None if choices else value_kind(path, param)
-    return Arg(name=param.name or "", metavar=metavar, help=clean_help(getattr(param, "help", None)),
-               required=bool(param.required), variadic=variadic, kind=kind, choices=choices)
-
-
-def _build(command: Any, ctx: Any, path: tuple[str, ...]) -> Cmd:
-    options: list[Opt] = []
-    arguments: list[Arg] = []
-    for param in command.get_params(ctx):
-        if getattr(param, "hidden", False):
-            continue
-        if param.param_type_name == "argument":
-            arguments.append(_argument(path, param, ctx))
-        else:
-            options.append(_option(path, param, ctx))
-    subs: list[Cmd] = []
-    if hasattr(command, "list_commands"):
-        for name in command.list_commands(ctx):
-            sub = command.get_command(ctx, name)
-            if sub is None or getattr(sub, "hidden", False):
-                continue
-            sub_ctx = sub.make_context(name, [], parent=ctx, resilient_parsing=True)
-            subs.append(_build(sub, sub_ctx, path + (name,)))
-    help_text = clean_help(command.help)
-    summary = " ".join((command.short_help or "").split()) or first_paragraph(help_text)
-    return Cmd(path=path, help=help_text, summary=summary, epilog=clean_help(command.epilog),
-               options=options, arguments=arguments, subcommands=subs)
 
 
 def load_tree() -> Cmd:
     command = typer.main.get_command(app)
     ctx = command.make_context(PROG, [], resilient_parsing=True)
-    tree = _build(command, ctx, ())
+    tree = build(command, ctx, (), value_kind)
     _check_dynamic_sources(tree)
     return tree
 
@@ -928,6 +726,7 @@ complete -c {PROG} -f
 def roff(text: str) -> str:
     """Escape text for roff: backslashes, '-', and '.' or "'" at the start of a line."""
     text = text.replace("\\", "\\e").replace("-", "\\-")
+    text = "".join(ch if ch.isascii() else f"\\[u{ord(ch):04X}]" for ch in text)  # troff reads ASCII
     return "\n".join("\\&" + line if line[:1] in (".", "'") else line for line in text.split("\n"))
 
 
@@ -1000,6 +799,8 @@ def render_man(tree: Cmd) -> str:
             out.append(".PP\nOptions:")
             for o in c.options:
                 out += roff_option(o)
+        if c.examples:
+            out += [".PP", "Examples:", ".RS", ".nf"] + [roff(line) for line in c.examples] + [".fi", ".RE"]
         if c.epilog:
             out += roff_paragraphs(c.epilog)
     out.append(".SH ENVIRONMENT")
@@ -1030,61 +831,6 @@ def render_man(tree: Cmd) -> str:
 # ---------------------------------------------------------------------------------
 
 
-def wrap(text: str, width: int, **kwargs: Any) -> list[str]:
-    """textwrap.wrap that never splits option names, paths or words at hyphens."""
-    return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False, **kwargs)
-
-
-def definition_list(rows: list[tuple[str, str]], indent: int = 2) -> list[str]:
-    if not rows:
-        return []
-    col = min(max(len(term) for term, _ in rows), 28) + 2
-    lines = []
-    for term, text in rows:
-        wrapped = wrap(text, WIDTH - indent - col) or [""]
-        if len(term) + 2 > col:
-            lines.append(" " * indent + term)
-            lines += [" " * (indent + col) + w for w in wrapped]
-        else:
-            lines.append(" " * indent + term.ljust(col) + wrapped[0])
-            lines += [" " * (indent + col) + w for w in wrapped[1:]]
-    return [line.rstrip() for line in lines]
-
-
-def help_text(c: Cmd) -> str:
-    """A --help screen for c, plain and at a fixed width."""
-    lines = [f"Usage: {c.usage()}", ""]
-    for verbatim, para in paragraphs(c.help):
-        if verbatim:
-            lines += ["  " + ln for ln in para.split("\n")]
-        else:
-            lines += wrap(para, WIDTH, initial_indent="  ", subsequent_indent="  ")
-        lines.append("")
-    if c.arguments:
-        lines.append("Arguments:")
-        lines += definition_list([(a.metavar, " ".join(
-            x for x in [" ".join(first_paragraph(a.help).split()), "[required]" if a.required else ""] if x))
-            for a in c.arguments])
-        lines.append("")
-    if c.options:
-        lines.append("Options:")
-        rows = []
-        for o in c.options:
-            term = ", ".join(o.names) + ("" if o.flag else " " + o.metavar)
-            rows.append((term, " ".join(x for x in [" ".join(clean_help(o.help).split())] + o.extra if x)))
-        lines += definition_list(rows)
-        lines.append("")
-    if c.subcommands:
-        lines.append("Commands:")
-        lines += definition_list([(s.path[-1], s.summary) for s in c.subcommands])
-        lines.append("")
-    if c.epilog:
-        for _verbatim, para in paragraphs(c.epilog):
-            lines += wrap(para, WIDTH, initial_indent="  ", subsequent_indent="  ")
-            lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
 def render_markdown(tree: Cmd) -> str:
     out = [
         "# Command reference",
@@ -1104,7 +850,7 @@ def render_markdown(tree: Cmd) -> str:
     out.append("")
     for c in tree.walk():
         level = "#" * min(2 + len(c.path), 6) if c.path else "##"
-        out += [f"{level} {c.name}", "", "```", help_text(c).rstrip("\n"), "```", ""]
+        out += [f"{level} {c.name}", "", "```", help_text(c, WIDTH).rstrip("\n"), "```", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -1112,11 +858,12 @@ def render_markdown(tree: Cmd) -> str:
 # main
 # ---------------------------------------------------------------------------------
 
+# The completions and the man page are package data (schedcli completion SHELL prints them).
 OUTPUTS: dict[str, Callable[[Cmd], str]] = {
-    "completions/schedcli.bash": render_bash,
-    "completions/_schedcli": render_zsh,
-    "completions/schedcli.fish": render_fish,
-    "man/schedcli.1": render_man,
+    "schedcli/share/completions/schedcli.bash": render_bash,
+    "schedcli/share/completions/_schedcli": render_zsh,
+    "schedcli/share/completions/schedcli.fish": render_fish,
+    "schedcli/share/man/schedcli.1": render_man,
     "docs/cli.md": render_markdown,
 }
 

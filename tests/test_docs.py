@@ -22,11 +22,11 @@ from schedcli.cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "gen_docs.py"
-COMPLETIONS = ROOT / "completions"
+COMPLETIONS = ROOT / "schedcli" / "share" / "completions"
 BASH_SCRIPT = COMPLETIONS / "schedcli.bash"
 ZSH_SCRIPT = COMPLETIONS / "_schedcli"
 FISH_SCRIPT = COMPLETIONS / "schedcli.fish"
-MAN_PAGE = ROOT / "man" / "schedcli.1"
+MAN_PAGE = ROOT / "schedcli" / "share" / "man" / "schedcli.1"
 REGENERATE = "run `python scripts/gen_docs.py` and commit the result"
 
 
@@ -113,14 +113,14 @@ def test_check_lists_stale_and_missing_files(tmp_path):
     r = _run_generator("--check", "--out", str(tmp_path))
     assert r.returncode == 0 and r.stderr == "", r.stderr
 
-    (tmp_path / "man" / "schedcli.1").write_text("stale\n")
-    (tmp_path / "completions" / "schedcli.fish").unlink()
+    (tmp_path / "schedcli" / "share" / "man" / "schedcli.1").write_text("stale\n")
+    (tmp_path / "schedcli" / "share" / "completions" / "schedcli.fish").unlink()
     r = _run_generator("--check", "--out", str(tmp_path))
     assert r.returncode == 1
     assert "man/schedcli.1" in r.stderr and "completions/schedcli.fish" in r.stderr
     assert "docs/cli.md" not in r.stderr
     assert "python scripts/gen_docs.py" in r.stderr
-    assert (tmp_path / "man" / "schedcli.1").read_text() == "stale\n"  # --check writes nothing
+    assert (tmp_path / "schedcli" / "share" / "man" / "schedcli.1").read_text() == "stale\n"  # --check writes nothing
 
 
 def test_generated_files_cover_every_command():

@@ -76,7 +76,14 @@ def crontab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeCrontab:
     monkeypatch.setenv("FAKE_CRONTAB_FILE", str(fake.file))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("FAKE_CRONTAB_FAIL", raising=False)
+    # the PATH cron install writes into the entry is the user's: a known one here (a relative
+    # directory and a repeated one are left out)
+    monkeypatch.setenv("PATH", USER_PATH)
     return fake
+
+
+USER_PATH = "/opt/schedcli-test/bin:relative/bin:/usr/bin:/bin:/usr/bin"
+JOBS_PATH = "/opt/schedcli-test/bin:/usr/bin:/bin"
 
 
 def marker(db: Path) -> bytes:
@@ -98,7 +105,7 @@ def test_cron_install_into_no_crontab_and_uninstall_removes_it(cli, crontab, db_
     assert doc["action"] == "installed"
     log = tmp_path / "state" / "schedcli" / "cron.log"
     expected_entry = (
-        f"* * * * * {console_script()} --db {db_path} run-due >>{log} 2>&1"
+        f"* * * * * PATH={JOBS_PATH} {console_script()} --db {db_path} run-due >>{log} 2>&1"
     )
     assert doc["entry"] == expected_entry
     assert crontab.get() == marker(db_path) + b"\n" + expected_entry.encode() + b"\n"
@@ -139,7 +146,9 @@ def test_cron_install_keeps_every_other_byte_and_is_idempotent(cli, sh, crontab,
     block = after[: len(after) - len(ODD)]
     assert block.startswith(marker(db_path) + b"\n")
     assert block.count(b"\n") == 2
-    assert block.split(b"\n")[1].startswith(f"* * * * * {console_script()} --db {db_path} run-due >>".encode())
+    assert block.split(b"\n")[1].startswith(
+        f"* * * * * PATH={JOBS_PATH} {console_script()} --db {db_path} run-due >>".encode())
+    assert f"Jobs run with PATH={JOBS_PATH}" in r.stdout
     writes = crontab.calls().count("-")
 
     r2 = cli("cron", "install", "--json")
@@ -184,7 +193,8 @@ def test_cron_show(cli, crontab, db_path):
     assert before.exit_code == 0, before.stderr
     doc = before.json()
     assert doc["installed"] is False and doc["db"] == str(db_path)
-    assert doc["entry"].startswith("* * * * * /") and doc["entry"].endswith(" 2>&1")
+    assert doc["entry"].startswith(f"* * * * * PATH={JOBS_PATH} /") and doc["entry"].endswith(" 2>&1")
+    assert doc["path"] == JOBS_PATH
     text = cli("cron", "show")
     assert doc["entry"] in text.stdout and "installed: no" in text.stdout
 
@@ -448,14 +458,20 @@ def test_systemd_unit_passes_systemd_analyze_verify(cli, tmp_path):
 # -- status and health ---------------------------------------------------------------------
 
 
-def test_status_and_health_need_an_existing_database(cli, db_path):
+def test_status_and_health_on_a_fresh_install(cli, db_path):
+    """No database yet: status says so and exits 0; health is unhealthy (exit 1), as documented."""
     r = cli("status")
-    assert r.exit_code == 1 and "does not exist" in r.stderr
+    assert r.exit_code == 0 and r.stderr == ""
+    assert f"database    {db_path} (no database yet: the first 'schedcli add' creates it)" in r.stdout
+    assert "jobs        0 (0 enabled" in r.stdout
+    doc = cli("status", "--json").json()
+    assert doc["db_exists"] is False and doc["jobs"]["total"] == 0
     h = cli("health")
     assert h.exit_code == 1
-    assert "does not exist" in h.stdout  # the problem, on stdout, for the probe
+    assert h.stdout == (f"no database yet at {db_path} (it does not exist): nothing is scheduled; "
+                        "add a job with schedcli add, then install a runner (schedcli cron install)\n")
     assert cli("health", "--json").json()["healthy"] is False
-    assert not db_path.exists()  # a probe leaves no file behind
+    assert not db_path.exists()  # neither leaves a file behind
 
 
 def test_health_exit_codes(cli, crontab, db_path):

@@ -19,23 +19,23 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from typer.core import TyperGroup
 
 from schedcli import __version__
-from schedcli.cli import collectors, jobs, monitor, runner, runs, system, transfer
+from schedcli.cli import collectors, completion, jobs, monitor, runner, runs, system, transfer
 from schedcli.cli import options as opts
 from schedcli.cli.context import State
+from schedcli.cli.helptext import Group
 from schedcli.errors import SchedError, error_line
 
 
-class _Group(TyperGroup):
+class _Group(Group):
     """Turns every error into one ``Error: ...`` line on stderr and a documented exit code."""
 
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         try:
             rv = super().main(
-                args=args, prog_name=prog_name or "schedcli", complete_var=complete_var,
+                args=args, prog_name="schedcli", complete_var=complete_var,
                 standalone_mode=False, **extra,
             )
         except SchedError as exc:
@@ -47,8 +47,16 @@ class _Group(TyperGroup):
         except Exception as exc:  # usage errors raised by the option parser
             code = getattr(exc, "exit_code", None)
             if isinstance(code, int) and hasattr(exc, "format_message"):
-                text = exc.format_message()
-                cmd = getattr(getattr(exc, "ctx", None), "command_path", None)
+                ctx = getattr(exc, "ctx", None)
+                if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+                    # a group given no command: its help, as --help shows it
+                    sys.stdout.write(ctx.get_help() + "\n")
+                    sys.stdout.flush()
+                    sys.exit(0)
+                from schedcli.cli.usage_errors import usage_message
+
+                text = usage_message(exc)
+                cmd = getattr(ctx, "command_path", None)
                 if code == 2 and "--help" not in text and cmd:
                     text = f"{text} (see: {cmd} --help)"
                 _error(text, code)
@@ -71,7 +79,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="A job scheduler for one machine, backed by one SQLite file.\n\n"
-    "Every due occurrence runs exactly once; history says what ran, when and how it ended.",
+    "Every due occurrence runs exactly once; history says what ran, when and how it ended. "
+    "Run 'schedcli COMMAND --help' for a command's options and examples.\n\n"
+    "Examples:\n\n"
+    "\b\n"
+    "  schedcli add hello --every 1m -- 'echo hello from schedcli'\n"
+    "  schedcli run hello\n"
+    "  schedcli cron install\n"
+    "  schedcli list",
     epilog="Exit codes: 0 ok; 1 a run failed or a runtime failure; 2 invalid input; 130/143 stopped by SIGINT/SIGTERM.",
 )
 
@@ -94,13 +109,14 @@ def main_callback(
     ctx.call_on_close(ctx.obj.close)
 
 
-app.add_typer(jobs.app)  # add edit list show rm enable disable toggle
+app.add_typer(jobs.app)  # add edit rename list show rm enable disable toggle
 app.add_typer(runner.app)  # run run-due watch
 app.add_typer(runs.app)  # history logs next prune
 app.add_typer(collectors.app)  # collectors
 app.add_typer(monitor.app)  # status health stats
 app.add_typer(transfer.app)  # export import
 app.add_typer(system.app)  # config, cron, systemd (named groups)
+app.add_typer(completion.app)  # completion
 
 
 def main() -> None:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import typer
 
+from schedcli.cli.helptext import Command
 from schedcli.cli.context import JSON_OPT
 
 app = typer.Typer()
 
 
-@app.command()
+@app.command(cls=Command)
 def collectors(json_out: bool = JSON_OPT) -> None:
-    """List collectors registered in the schedcli.collectors entry-point group."""
+    """List collectors registered in the schedcli.collectors entry-point group.
+
+    Examples:
+
+    \b
+      schedcli collectors
+      schedcli collectors --json
+    """
     from schedcli.cli import render
     from schedcli.services.collectors import registered
 

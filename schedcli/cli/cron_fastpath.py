@@ -45,6 +45,8 @@ def parse(argv: list[str]) -> dict[str, object] | None:
             else:
                 return None
             if name == opts.NOW.name:
+                if not value[:1].isdigit():
+                    return None  # +2h, 'tomorrow 09:00': the full command line reads those
                 values["now"] = value
             elif value.isascii() and value.isdigit() and int(value) >= 1:
                 values["max_parallel"] = int(value)
@@ -111,9 +113,17 @@ def _tick(store, values: dict[str, object]) -> int:
     return report_tick(result, bool(values["json"]), signals.exit_code())
 
 
-def report_tick(result, as_json: bool, signal_code: int | None) -> int:
-    """Print a tick's runs (JSON document or one line each) and return run-due's exit code.
-    Shared by this path and the full command line."""
+def log_stamp(ts: float) -> str:
+    """The ISO 8601 time a log line starts with, in the machine's zone with its offset."""
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
+
+
+def report_tick(result, as_json: bool, signal_code: int | None, now: float | None = None) -> int:
+    """Print a tick's runs (JSON document, or one line each starting with the time the run
+    ended, for cron's log) and return run-due's exit code. Shared by this path and the full
+    command line; ``now`` (default: the clock now) stamps runs that did not end (missed)."""
     from schedcli.serialize import run_dict, run_summary
 
     if as_json:
@@ -121,8 +131,12 @@ def report_tick(result, as_json: bool, signal_code: int | None) -> int:
 
         sys.stdout.write(json.dumps([run_dict(r) for r in result.runs], indent=2, ensure_ascii=False) + "\n")
     else:
+        if now is None:
+            import time
+
+            now = time.time()
         for run in result.runs:
-            sys.stdout.write(run_summary(run) + "\n")
+            sys.stdout.write(f"{log_stamp(run.finished_at or now)} {run_summary(run)}\n")
     sys.stdout.flush()
     if signal_code is not None:
         return signal_code

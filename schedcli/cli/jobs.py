@@ -1,104 +1,64 @@
-"""Commands that change or show job definitions: ``add``, ``edit``, ``list``, ``show``, ``rm``,
-``enable``, ``disable``, ``toggle``.
+"""Commands that change or show job definitions: ``add``, ``edit``, ``rename``, ``list``,
+``show``, ``rm``, ``enable``, ``disable``, ``toggle``.
 
 Parsing and rendering only: validation and the writes are in :mod:`schedcli.services.jobs`.
 """
 
 from __future__ import annotations
 
-from enum import Enum
+import sys
 from typing import Optional
 
 import typer
 
-from schedcli.cli.context import JSON_OPT, current_time, duration_option, state_of
-from schedcli.errors import InvalidValue, UsageError
-from schedcli.model import JobSpec
+from schedcli.cli.command_words import JobCommand
+from schedcli.cli.context import (
+    CSV_OPT, JSON_OPT, TSV_OPT, UTC_OPT, WIDE_OPT, current_time, output_format, state_of, when_text,
+)
+from schedcli.cli.helptext import Command
+from schedcli.cli.job_options import (
+    AT_OPT, CATCH_OPT, COLLECTOR_OPT, CRON_OPT, CWD_OPT, DESC_OPT, ENV_OPT, EVERY_OPT, GRACE_OPT, ON_FAILURE_OPT,
+    ON_RECOVERY_OPT, ON_SUCCESS_OPT, OVERLAP_OPT, PARAM_OPT, RETRIES_OPT, RETRY_DELAY_OPT, TIMEOUT_OPT, TZ_OPT,
+    WEBHOOK_OPT, CatchUp, Overlap, make_spec, set_hooks,
+)
+from schedcli.errors import InvalidValue, JobExists, UsageError
 
 app = typer.Typer()
 
-
-class Overlap(str, Enum):
-    skip = "skip"
-    allow = "allow"
-    replace = "replace"
+NAME_ARG = typer.Argument(..., metavar="NAME", help="The job.")
 
 
-class CatchUp(str, Enum):
-    latest = "latest"
-    all = "all"
-    none = "none"
+def _at_text(at: Optional[str], tz_name: str, now) -> Optional[str]:
+    """``--at`` with +2h / today HH:MM / tomorrow HH:MM made ISO 8601 (read in the job's zone)."""
+    return None if at is None else when_text(at, tz_name, now)
 
 
-def _schedule_choice(cron: Optional[str], every: Optional[str], at: Optional[str]) -> tuple[Optional[str], Optional[str]]:
-    given = [(k, v) for k, v in (("cron", cron), ("every", every), ("at", at)) if v is not None]
-    if len(given) > 1:
-        raise UsageError("give only one of --cron, --every and --at")
-    return given[0] if given else (None, None)
+def _next_text(job, now: float) -> str:
+    from schedcli.cli import timefmt
+
+    if job.finished:
+        return "finished"
+    if not job.enabled or job.next_run_at is None:
+        return "disabled"
+    return f"{timefmt.full_time(job.next_run_at, job.timezone)} ({timefmt.relative(job.next_run_at, now)})"
 
 
-def _spec(
-    cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description, retries,
-    retry_delay, collector, params, command,
-) -> JobSpec:
-    from schedcli.services.jobs import parse_env, parse_params
-    from schedcli.schedule import zone
+def _confirm(verb: str, job, now: float) -> str:
+    from schedcli.schedule import describe
 
-    kind, expr = _schedule_choice(cron, every, at)
-    if tz is not None:
-        zone(tz)
-    if retries is not None and retries < 0:
-        raise InvalidValue(f"invalid --retries {retries}: use 0 or more")
-    return JobSpec(
-        kind=kind,
-        expr=expr,
-        timezone=tz,
-        command=list(command) if command else None,
-        collector=collector,
-        params=parse_params(params) if params else None,
-        env=parse_env(env) if env else None,
-        cwd=cwd,
-        timeout=duration_option(timeout, "--timeout"),
-        overlap=overlap.value if overlap else None,
-        grace=duration_option(grace, "--grace"),
-        catch_up=catch_up.value if catch_up else None,
-        retries=retries,
-        retry_delay=duration_option(retry_delay, "--retry-delay"),
-        description=description,
-    )
+    if job.kind == "cron":
+        what = f"{job.expr} ({describe(job.kind, job.expr)}, {job.timezone})"
+    elif job.kind == "every":
+        what = f"every {job.expr} ({job.timezone})"
+    else:
+        what = f"once ({job.timezone})"
+    return f"{verb} {job.name}: {what}; next run {_next_text(job, now)}"
 
 
-CRON_OPT = typer.Option(None, "--cron", metavar="EXPR", help="Cron expression: 5 fields or @hourly/@daily/@weekly/@monthly/@yearly.")
-EVERY_OPT = typer.Option(None, "--every", metavar="DURATION", help="Fixed interval such as 30m or 2d (first run one period from now).")
-AT_OPT = typer.Option(None, "--at", metavar="WHEN", help="Run once at this ISO 8601 time (in --tz unless it has an offset).")
-TZ_OPT = typer.Option(None, "--tz", metavar="ZONE", help="IANA time zone for the schedule (default: the machine's zone).")
-TIMEOUT_OPT = typer.Option(None, "--timeout", metavar="DURATION", help="Kill the run's process group after this long.")
-OVERLAP_OPT = typer.Option(None, "--overlap", help="When the previous run is still running: skip (default), allow, or replace it.")
-GRACE_OPT = typer.Option(None, "--grace", metavar="DURATION", help="How late an occurrence may still start (default: 1h).")
-CATCH_OPT = typer.Option(None, "--catch-up", help="After missed occurrences: run the latest (default), all within grace, or none.")
-ENV_OPT = typer.Option(None, "--env", metavar="KEY=VALUE", help="Environment variable for the job (repeatable).")
-CWD_OPT = typer.Option(None, "--cwd", metavar="DIR", help="Working directory (default: your home directory).")
-DESC_OPT = typer.Option(None, "--description", metavar="TEXT", help="A note shown by show and list --json.")
-RETRIES_OPT = typer.Option(None, "--retries", metavar="N", help="Retry a failed or timed-out run up to N times.")
-RETRY_DELAY_OPT = typer.Option(None, "--retry-delay", metavar="DURATION", help="Delay before the first retry, doubling each time (default: 1m).")
-COLLECTOR_OPT = typer.Option(None, "--collector", metavar="REF", help="Run a Python collector (registered name or module:function) instead of a command.")
-PARAM_OPT = typer.Option(None, "--param", metavar="KEY=VALUE", help="Parameter passed to the collector (repeatable).")
-ON_FAILURE_OPT = typer.Option(None, "--on-failure", metavar="COMMAND", help="Shell command run when a run fails (details in SCHEDCLI_* variables).")
-ON_SUCCESS_OPT = typer.Option(None, "--on-success", metavar="COMMAND", help="Shell command run when a run succeeds.")
-ON_RECOVERY_OPT = typer.Option(None, "--on-recovery", metavar="COMMAND", help="Shell command run when a run succeeds after a failure.")
-WEBHOOK_OPT = typer.Option(None, "--webhook", metavar="URL", help="POST each finished run as JSON to this http(s) URL.")
-
-
-def _hooks(spec: JobSpec, on_failure, on_success, on_recovery, webhook) -> JobSpec:
-    spec.on_failure, spec.on_success, spec.on_recovery, spec.webhook = on_failure, on_success, on_recovery, webhook
-    return spec
-
-
-
-@app.command()
+@app.command(cls=JobCommand)
 def add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Job name: letters, digits, '.', '_' or '-'."),
+    name: str = typer.Argument(..., metavar="NAME", help="Job name: letters, digits, '.', '_' or '-'."),
     command: Optional[list[str]] = typer.Argument(None, metavar="[-- COMMAND [ARG...]]", help="What to run, after --. One argument runs through /bin/sh -c."),
     cron: Optional[str] = CRON_OPT,
     every: Optional[str] = EVERY_OPT,
@@ -122,28 +82,74 @@ def add(
     webhook: Optional[str] = WEBHOOK_OPT,
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Add a job: a command or a collector, on a cron expression, an interval or once."""
+    """Add a job: a command or a collector, on a cron expression, an interval or once.
+
+    NAME comes first, then the options, then -- and the command: a command of one
+    argument runs through /bin/sh -c, several run directly. Options after the command
+    are refused unless -- comes before it, so that a command's own options are never
+    taken for schedcli's.
+
+    A warning on stderr says when the command names a program that the PATH cron gives
+    the job does not have (it would end exit 127 under cron), and when an interval under
+    a minute is run only by cron (once a minute).
+
+    Examples:
+
+    \b
+      schedcli add backup --cron '0 3 * * *' --tz Europe/Paris -- tar czf e.tgz /etc
+      schedcli add poll --every 5m -- 'curl -fsS https://example.org/health'
+      schedcli add remind --at 'tomorrow 09:00' -- 'echo call the bank'
+      schedcli add coll --every 15m --collector mycoll:collect --param city=Lyon
+    """
     from schedcli.cli import render
+    from schedcli.cli.job_warnings import warn_after_save
     from schedcli.services.jobs import add_job
 
-    spec = _spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
-                 retries, retry_delay, collector, param, command)
-    _hooks(spec, on_failure, on_success, on_recovery, webhook)
+    spec = make_spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
+                     retries, retry_delay, collector, param, command)
+    set_hooks(spec, on_failure, on_success, on_recovery, webhook)
     spec.enabled = not disabled
+    state = state_of(ctx)
     if spec.timezone is None:
-        spec.timezone = state_of(ctx).config().timezone
-    job = add_job(state_of(ctx).store(), name, spec, current_time())
+        spec.timezone = state.config().timezone
+    now = current_time()
+    if spec.kind == "at":
+        from schedcli.schedule import local_zone_name
+
+        spec.expr = _at_text(spec.expr, spec.timezone or local_zone_name(), now)
+    store = state.store()
+    try:
+        job = add_job(store, name, spec, now)
+    except JobExists as exc:
+        raise JobExists(f"{exc.message}: change it with schedcli edit {name}, or replace jobs "
+                        "from a file with schedcli import --replace FILE") from None
     if json_out:
         render.print_json(render.job_dict(job))
     else:
-        nxt = "disabled" if not job.enabled else render.local_text(job.next_run_at)
-        render.message(f"Added {job.name}: {render.schedule_text(job)} ({job.timezone}); next run {nxt}")
+        render.message(_confirm("Added", job, now.timestamp()))
+    warn_after_save(store, job, now.timestamp())
 
 
-@app.command()
+def _nothing_given(spec, no_timeout: bool, no_hooks: bool) -> bool:
+    from dataclasses import fields
+
+    return not no_timeout and not no_hooks and all(
+        getattr(spec, f.name) in (None, set()) for f in fields(spec)
+    )
+
+
+def _same(before, after) -> bool:
+    from dataclasses import asdict
+
+    ignore = {"updated_at"} | ({"anchor"} if after.kind != "every" else set())
+    a, b = asdict(before), asdict(after)
+    return all(a[k] == b[k] for k in a if k not in ignore)
+
+
+@app.command(cls=JobCommand)
 def edit(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The job to change."),
+    name: str = typer.Argument(..., metavar="NAME", help="The job to change."),
     command: Optional[list[str]] = typer.Argument(None, metavar="[-- COMMAND [ARG...]]", help="A new command, after --."),
     cron: Optional[str] = CRON_OPT,
     every: Optional[str] = EVERY_OPT,
@@ -168,14 +174,25 @@ def edit(
     no_hooks: bool = typer.Option(False, "--no-hooks", help="Remove the job's hooks and webhook."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Change a job; options not given keep their value (--env and --param replace the whole set)."""
+    """Change a job; options not given keep their value (--env and --param replace the whole set).
+
+    It keeps its history. To change its name, see schedcli rename.
+
+    Examples:
+
+    \b
+      schedcli edit backup --cron '0 3 * * *'
+      schedcli edit poll --timeout 30s --retries 2
+      schedcli edit poll -- 'curl -fsS https://example.org/ready'
+    """
     from schedcli.cli import render
+    from schedcli.cli.job_warnings import warn_after_save
     from schedcli.services.jobs import check_name, edit_job
 
     check_name(name)
-    spec = _spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
-                 retries, retry_delay, collector, param, command)
-    _hooks(spec, on_failure, on_success, on_recovery, webhook)
+    spec = make_spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
+                     retries, retry_delay, collector, param, command)
+    set_hooks(spec, on_failure, on_success, on_recovery, webhook)
     if no_hooks:
         if any((on_failure, on_success, on_recovery, webhook)):
             raise UsageError("give hooks or --no-hooks, not both")
@@ -184,35 +201,97 @@ def edit(
         if timeout is not None:
             raise UsageError("give --timeout or --no-timeout, not both")
         spec.clear.add("timeout")
-    job = edit_job(state_of(ctx).store(), name, spec, current_time())
+    if _nothing_given(spec, no_timeout, no_hooks):
+        raise UsageError(f"nothing to change: give what to change, e.g. schedcli edit {name} --every 10m "
+                         f"(see: schedcli edit --help)")
+    store = state_of(ctx).store()
+    before = store.get_job(name)
+    now = current_time()
+    if spec.kind == "at":
+        spec.expr = _at_text(spec.expr, spec.timezone or before.timezone, now)
+    job = edit_job(store, name, spec, now)
+    if json_out:
+        render.print_json(render.job_dict(job))
+    elif _same(before, job):
+        render.message(f"Nothing changed: {job.name} already has these settings")
+    else:
+        render.message(_confirm("Changed", job, now.timestamp()))
+    warn_after_save(store, job, now.timestamp())
+
+
+@app.command(cls=Command)
+def rename(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", help="The job."),
+    new_name: str = typer.Argument(..., metavar="NEW_NAME", help="Its new name."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Give a job a new name; it keeps its schedule, settings and history.
+
+    Examples:
+
+    \b
+      schedcli rename backup backup-etc
+    """
+    from schedcli.cli import render
+    from schedcli.services.job_rename import rename_job
+
+    job = rename_job(state_of(ctx).store(), name, new_name, current_time())
     if json_out:
         render.print_json(render.job_dict(job))
     else:
-        render.message(f"Changed {job.name}: {render.schedule_text(job)} ({job.timezone})")
+        render.message(f"Renamed {name} to {job.name}")
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_jobs(
     ctx: typer.Context,
     limit: Optional[int] = typer.Option(None, "--limit", metavar="N", help="Show at most N jobs (default: all)."),
     after: Optional[str] = typer.Option(None, "--after", metavar="NAME", help="Only jobs whose name sorts after NAME (next page)."),
+    wide: bool = WIDE_OPT,
+    utc: bool = UTC_OPT,
     json_out: bool = JSON_OPT,
+    csv_out: bool = CSV_OPT,
+    tsv_out: bool = TSV_OPT,
 ) -> None:
-    """List jobs with their schedule, next run and last outcome."""
+    """List jobs: schedule, next run and time left, last run and its status, command.
+
+    One line per job, never wider than the terminal: long commands end in '…' (--wide
+    shows them whole). Times are in the machine's zone (--utc: UTC); LEFT is the time
+    until the next run, PASSED the time since the last one.
+
+    Examples:
+
+    \b
+      schedcli list
+      schedcli list --wide
+      schedcli list --csv > jobs.csv
+    """
     from schedcli.cli import render
 
+    fmt = output_format(json_out, csv_out, tsv_out)
     if limit is not None and limit < 1:
         raise InvalidValue(f"invalid --limit {limit}: use 1 or more")
     jobs = state_of(ctx).reader().list_jobs(limit=limit, after=after)
-    if json_out:
+    if fmt == "json":
         render.print_json([render.job_dict(j) for j in jobs])
+    elif fmt:
+        render.print_delimited([render.job_dict(j) for j in jobs], fmt)
     else:
-        render.jobs_table(jobs)
+        render.jobs_table(jobs, current_time().timestamp(), utc=utc, wide=wide)
 
 
-@app.command()
-def show(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), json_out: bool = JSON_OPT) -> None:
-    """Show one job in full, with its recent runs."""
+@app.command(cls=Command)
+def show(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME", help="The job."),
+         utc: bool = UTC_OPT, json_out: bool = JSON_OPT) -> None:
+    """Show one job in full, with its recent runs; times in the job's own zone.
+
+    Examples:
+
+    \b
+      schedcli show backup
+      schedcli show backup --utc
+    """
     from schedcli.cli import render
     from schedcli.services.jobs import check_name
 
@@ -225,21 +304,54 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), j
         doc["recent_runs"] = [render.run_dict(r) for r in recent]
         render.print_json(doc)
     else:
-        render.job_detail(job, recent)
+        render.job_detail(job, recent, current_time().timestamp(), utc=utc)
 
 
-@app.command()
-def rm(ctx: typer.Context, name: str = typer.Argument(..., help="The job to remove."), json_out: bool = JSON_OPT) -> None:
-    """Remove a job and its history."""
+def _runs(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@app.command(cls=Command)
+def rm(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", help="The job to remove."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (on a terminal, rm asks first)."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Remove a job and its history.
+
+    On a terminal it asks first (--yes: do not ask); a script (no terminal) is not asked.
+
+    Examples:
+
+    \b
+      schedcli rm poll
+      schedcli rm poll --yes
+    """
     from schedcli.cli import render
     from schedcli.services.jobs import check_name, remove_job
 
     check_name(name)
-    removed = remove_job(state_of(ctx).store(), name)
+    store = state_of(ctx).store()
+    if not yes and _stdin_is_terminal():
+        store.get_job(name)  # an unknown job is an error before any question
+        answer = typer.confirm(f"Remove job {name} and all its history?", default=False, err=True)
+        if not answer:
+            from schedcli.errors import RuntimeFailure
+
+            raise RuntimeFailure(f"{name} was not removed")
+    removed = remove_job(store, name)
     if json_out:
         render.print_json({"removed": name, "runs_removed": removed})
     else:
-        render.message(f"Removed {name} and {removed} run(s) of history")
+        render.message(f"Removed {name} and {_runs(removed)} of history")
 
 
 def _set_enabled(ctx: typer.Context, name: str, enabled: Optional[bool], json_out: bool) -> None:
@@ -247,29 +359,47 @@ def _set_enabled(ctx: typer.Context, name: str, enabled: Optional[bool], json_ou
     from schedcli.services.jobs import check_name, set_enabled
 
     check_name(name)
-    job = set_enabled(state_of(ctx).store(), name, enabled, current_time())
+    now = current_time()
+    job = set_enabled(state_of(ctx).store(), name, enabled, now)
     if json_out:
         render.print_json(render.job_dict(job))
     else:
         state = "enabled" if job.enabled else "disabled"
-        nxt = f"; next run {render.local_text(job.next_run_at)}" if job.enabled and job.next_run_at else ""
+        nxt = f"; next run {_next_text(job, now.timestamp())}" if job.enabled and job.next_run_at else ""
         render.message(f"{job.name} is {state}{nxt}")
 
 
-@app.command()
-def enable(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), json_out: bool = JSON_OPT) -> None:
-    """Enable a job (its next run is computed from now)."""
+@app.command(cls=Command)
+def enable(ctx: typer.Context, name: str = NAME_ARG, json_out: bool = JSON_OPT) -> None:
+    """Enable a job (its next run is computed from now: time spent disabled is not missed).
+
+    Examples:
+
+    \b
+      schedcli enable backup
+    """
     _set_enabled(ctx, name, True, json_out)
 
 
-@app.command()
-def disable(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), json_out: bool = JSON_OPT) -> None:
-    """Disable a job: it keeps its history but does not run."""
+@app.command(cls=Command)
+def disable(ctx: typer.Context, name: str = NAME_ARG, json_out: bool = JSON_OPT) -> None:
+    """Disable a job: it keeps its history but does not run.
+
+    Examples:
+
+    \b
+      schedcli disable backup
+    """
     _set_enabled(ctx, name, False, json_out)
 
 
-@app.command()
-def toggle(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), json_out: bool = JSON_OPT) -> None:
-    """Enable a disabled job, or disable an enabled one."""
-    _set_enabled(ctx, name, None, json_out)
+@app.command(cls=Command)
+def toggle(ctx: typer.Context, name: str = NAME_ARG, json_out: bool = JSON_OPT) -> None:
+    """Enable a disabled job, or disable an enabled one.
 
+    Examples:
+
+    \b
+      schedcli toggle backup
+    """
+    _set_enabled(ctx, name, None, json_out)

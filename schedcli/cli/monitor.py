@@ -11,7 +11,10 @@ from typing import Optional
 
 import typer
 
-from schedcli.cli.context import JSON_OPT, current_time, duration_option, state_of
+from schedcli.cli.helptext import Command
+from schedcli.cli.context import (
+    CSV_OPT, JSON_OPT, TSV_OPT, UTC_OPT, WIDE_OPT, current_time, duration_option, output_format, state_of,
+)
 from schedcli.errors import SchedError
 
 app = typer.Typer()
@@ -22,8 +25,8 @@ _OVERDUE = typer.Option(
 )
 
 HEALTH_EPILOG = (
-    "Exit codes: 0 healthy; 1 unhealthy (one line per problem on stdout, or with --json "
-    "{healthy, problems}); 2 invalid option."
+    "Exit codes: 0 healthy; 1 unhealthy, or no database yet (one line per problem on stdout, "
+    "or with --json {healthy, problems}); 2 invalid option."
 )
 
 
@@ -54,21 +57,42 @@ def _ago(seconds: Optional[float]) -> str:
     return f"{format_duration(int(seconds))} ago"
 
 
-@app.command("status")
+def _missing_db(ctx: typer.Context) -> Optional[Path]:
+    """The database path when it does not exist yet (a fresh install), else None."""
+    path = state_of(ctx).db_path
+    return None if path.exists() or path.is_symlink() else path
+
+
+@app.command("status", cls=Command)
 def status(
     ctx: typer.Context,
     overdue_after: str = _OVERDUE,
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Is a runner alive? Last tick, cron entry, and how many jobs are enabled, running, failing, overdue."""
-    from schedcli.cli import render
+    """Is a runner alive? Last tick, cron entry, and how many jobs are enabled, running, failing, overdue.
+
+    On a fresh install (no database yet) it says so and exits 0; it never creates the
+    database. For a probe's exit code, see schedcli health.
+
+    Examples:
+
+    \b
+      schedcli status
+      schedcli status --json
+    """
+    from schedcli.cli import render, timefmt
     from schedcli.services.status import collect_status, status_dict
+    from schedcli.store import Store
 
     after = duration_option(overdue_after, "--overdue-after")
-    with _open_existing(ctx) as store:
+    missing = _missing_db(ctx)
+    store = Store.empty(missing) if missing is not None else _open_existing(ctx)
+    with store:
         st = collect_status(store, current_time(), overdue_after=after, cron_installed=_cron_installed(store.path))
     if json_out:
-        render.print_json(status_dict(st))
+        doc = status_dict(st)
+        doc["db_exists"] = missing is None
+        render.print_json(doc)
         return
     if st.watches:
         watch = "; ".join(f"pid {w.pid}, heartbeat {_ago(w.heartbeat_age_s)}" for w in st.watches)
@@ -77,11 +101,12 @@ def status(
     if st.stale_runners:
         watch += f" ({st.stale_runners} stopped without saying so)"
     cron = {True: "installed", False: "not installed", None: "unknown (no crontab program)"}[st.cron_installed]
-    from schedcli.schedule import local_text
-
-    tick = "never" if st.last_tick_at is None else f"{local_text(st.last_tick_at)} ({_ago(st.last_tick_age_s)})"
+    zone_name = timefmt.display_zone()
+    tick = "never" if st.last_tick_at is None else (
+        f"{timefmt.full_time(st.last_tick_at, zone_name)} ({_ago(st.last_tick_age_s)})")
     jobs = f"{st.jobs} ({st.enabled} enabled, {len(st.running)} running, {len(st.failing)} failing, {len(st.overdue)} overdue)"
-    rows = [("database", st.db), ("watch", watch), ("last tick", tick), ("cron entry", cron), ("jobs", jobs)]
+    db = st.db if missing is None else f"{st.db} (no database yet: the first 'schedcli add' creates it)"
+    rows = [("database", db), ("watch", watch), ("last tick", tick), ("cron entry", cron), ("jobs", jobs)]
     if st.running:
         rows.append(("running", ", ".join(st.running)))
     if st.failing:
@@ -93,7 +118,7 @@ def status(
         render.message(f"{key.ljust(width)}  {value}")
 
 
-@app.command("health", epilog=HEALTH_EPILOG)
+@app.command("health", cls=Command, epilog=HEALTH_EPILOG)
 def health(
     ctx: typer.Context,
     max_tick_age: str = typer.Option(
@@ -106,19 +131,34 @@ def health(
     ),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """A monitoring probe: exit 0 when healthy, 1 with one line per problem otherwise."""
+    """A monitoring probe: exit 0 when healthy, 1 with one line per problem otherwise.
+
+    Unhealthy: no runner ticked recently, a job is overdue, the database is missing (a
+    fresh install: nothing is scheduled yet) or unusable. It never creates the database.
+
+    Examples:
+
+    \b
+      schedcli health
+      schedcli health --max-tick-age 5m --fail-on-failed-runs
+    """
     from schedcli.cli import render
     from schedcli.services.status import collect_status, problems
 
     tick_age = duration_option(max_tick_age, "--max-tick-age")
     after = duration_option(overdue_after, "--overdue-after")
-    try:
-        with _open_existing(ctx) as store:
-            st = collect_status(store, current_time(), overdue_after=after)
-        found = problems(st, max_tick_age=tick_age, fail_on_failed_runs=fail_on_failed_runs)
-    except SchedError as exc:  # missing, unsafe or corrupt database: a problem, not a crash
-        st = None
-        found = [" ".join(exc.message.split())]
+    missing = _missing_db(ctx)
+    st = None
+    if missing is not None:
+        found = [f"no database yet at {missing} (it does not exist): nothing is scheduled; "
+                 "add a job with schedcli add, then install a runner (schedcli cron install)"]
+    else:
+        try:
+            with _open_existing(ctx) as store:
+                st = collect_status(store, current_time(), overdue_after=after)
+            found = problems(st, max_tick_age=tick_age, fail_on_failed_runs=fail_on_failed_runs)
+        except SchedError as exc:  # unsafe or corrupt database: a problem, not a crash
+            found = [" ".join(exc.message.split())]
     if json_out:
         render.print_json({"healthy": not found, "problems": found})
     elif found:
@@ -126,34 +166,53 @@ def health(
             render.message(line)
     else:
         assert st is not None
+        jobs = f"{st.enabled} enabled job{'' if st.enabled == 1 else 's'}"
         render.message(
             f"healthy: last runner activity {_ago(st.now - st.last_activity_at if st.last_activity_at else None)}, "
-            f"{st.enabled} enabled job(s), none overdue"
+            f"{jobs}, none overdue"
         )
     raise typer.Exit(1 if found else 0)
 
 
-@app.command("stats")
+@app.command("stats", cls=Command)
 def stats(
     ctx: typer.Context,
-    name: Optional[str] = typer.Argument(None, help="Only this job."),
+    name: Optional[str] = typer.Argument(None, metavar="[NAME]", help="Only this job."),
     since: Optional[str] = typer.Option(None, "--since", metavar="DURATION", help="Only runs started within this long (e.g. 7d) [default: all]."),
+    wide: bool = WIDE_OPT,
+    utc: bool = UTC_OPT,
     json_out: bool = JSON_OPT,
+    csv_out: bool = CSV_OPT,
+    tsv_out: bool = TSV_OPT,
 ) -> None:
-    """Runs, success rate, p50/p95 duration, last failure and recent outcomes per job."""
+    """Runs, success rate, p50/p95 duration, last failure and recent outcomes per job.
+
+    RECENT shows the outcome of each of the last runs and DURATIONS their lengths as bars,
+    oldest first; on a narrow terminal they keep the newest runs.
+
+    Examples:
+
+    \b
+      schedcli stats
+      schedcli stats backup --since 7d
+      schedcli stats --csv
+    """
     from schedcli.cli import render
     from schedcli.services.stats import compute_stats, stats_dict
     from schedcli.services.jobs import check_name
 
+    fmt = output_format(json_out, csv_out, tsv_out)
     window = duration_option(since, "--since") if since is not None else None
-    store = state_of(ctx).store()
+    store = state_of(ctx).reader()
     job = None
     if name is not None:
         check_name(name)
         job = store.get_job(name)
-    result = compute_stats(store, current_time(), since=window, job=job)
-    if json_out:
+    now = current_time()
+    result = compute_stats(store, now, since=window, job=job)
+    if fmt == "json":
         render.print_json([stats_dict(s) for s in result])
-        return
-    render.stats_table(result)
-
+    elif fmt:
+        render.print_delimited([stats_dict(s) for s in result], fmt)
+    else:
+        render.stats_table(result, now.timestamp(), utc=utc, wide=wide)

@@ -23,7 +23,8 @@ class OptionDef:
 DB = OptionDef("--db", "Database file (default: $XDG_DATA_HOME/schedcli/schedcli.db).", "PATH", "SCHEDCLI_DB")
 
 # run-due
-NOW = OptionDef("--now", "Pretend it is this time (ISO 8601; machine zone unless an offset is given).", "WHEN")
+NOW = OptionDef("--now", "Run what is due at this time instead of now (ISO 8601, machine zone unless it has an "
+                "offset, or +2h). It records real history: runs, missed occurrences, next runs moved.", "WHEN")
 DRY_RUN = OptionDef("--dry-run", "Show what would run; change nothing.")
 MAX_PARALLEL = OptionDef("--max-parallel", "Run at most N jobs at once (default: 4, or max_parallel in config.toml).", "N")
 JSON = OptionDef("--json", "Print one JSON document.")

@@ -15,10 +15,11 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
+from schedcli.cli import timefmt
+from schedcli.cli.tables import Cell, Column, print_table, write_delimited
 from schedcli.model import Job, Occurrence, Run
-from schedcli.schedule import describe, format_duration
+from schedcli.schedule import describe, format_duration, iso
 from schedcli.serialize import job_dict, run_dict, run_summary  # noqa: F401  (re-exported for the commands)
-from schedcli.schedule import iso, local_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -66,12 +67,35 @@ def print_json(document: Any) -> None:
     sys.stdout.flush()
 
 
-def schedule_text(job: Job) -> str:
+def styled() -> bool:
+    """Is stdout a terminal (colours, bold headers; rich draws)?"""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def schedule_text(job: Job, zone_name: str | None = None) -> str:
+    """The schedule as typed (``30 2 * * *``, ``every 5m``); a one-off as ``once at`` its time
+    in ``zone_name`` (default: the job's zone)."""
     if job.kind == "cron":
         return job.expr
     if job.kind == "every":
         return f"every {job.expr}"
-    return f"at {job.expr}"
+    return f"once at {timefmt.full_time(_at_ts(job), zone_name or job.timezone)}"
+
+
+def _at_ts(job: Job) -> float | None:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(job.expr.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _short_schedule(job: Job) -> str:
+    return "once" if job.kind == "at" else schedule_text(job)
 
 
 def command_text(job: Job) -> str:
@@ -81,57 +105,61 @@ def command_text(job: Job) -> str:
     return command[0] if len(command) == 1 else shlex.join(command)
 
 
-def _status(status: str | None) -> Text:
-    from rich.text import Text
-
+def _status(status: str | None) -> Cell:
     if status is None:
-        return Text("-")
-    return Text(status, style=STATUS_STYLE.get(status, ""))
+        return "-"
+    return (status, STATUS_STYLE.get(status, ""))
 
 
-def _table(*columns: str) -> Table:
-    from rich import box
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, safe_box=True)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    return table
+def _zone_header(header: str, utc: bool) -> str:
+    return f"{header} (UTC)" if utc else header
 
 
-def jobs_table(jobs: list[Job]) -> None:
-    out = console()
+def jobs_table(jobs: list[Job], now: float, *, utc: bool = False, wide: bool = False) -> None:
+    """NAME SCHEDULE NEXT LEFT LAST PASSED STATUS COMMAND, in the machine's zone (or UTC)."""
     if not jobs:
-        out.print("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND")
+        message("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND")
         return
-    table = _table("NAME", "SCHEDULE", "TZ", "ENABLED", "NEXT RUN", "LAST RUN", "LAST STATUS", "COMMAND")
+    zone_name = timefmt.display_zone(utc=utc)
+    columns = [
+        Column("NAME", shrink=2, min=12), Column("SCHEDULE", shrink=5, min=9),
+        Column(_zone_header("NEXT", utc)), Column("LEFT", drop=6), Column(_zone_header("LAST", utc), drop=4),
+        Column("PASSED", drop=3), Column("STATUS"), Column("COMMAND", shrink=1, min=10),
+    ]
+    rows: list[list[Cell]] = []
     for job in jobs:
         if job.finished:
-            nxt = "finished"
+            nxt, left = "finished", "-"
         elif not job.enabled:
-            nxt = "disabled"
+            nxt, left = ("disabled", "dim"), "-"
         else:
-            nxt = local_text(job.next_run_at)
-        table.add_row(
-            job.name,
-            schedule_text(job),
-            job.timezone,
-            "yes" if job.enabled else "no",
-            nxt,
-            local_text(job.last_run_at),
-            _status(job.last_status),
-            command_text(job),
-        )
-    out.print(table)
+            nxt = timefmt.short_time(job.next_run_at, now, zone_name)
+            left = timefmt.left(job.next_run_at, now)
+        rows.append([
+            job.name, _short_schedule(job), nxt, left,
+            timefmt.short_time(job.last_run_at, now, zone_name), timefmt.passed(job.last_run_at, now),
+            _status(job.last_status), command_text(job),
+        ])
+    print_table(columns, rows, wide=wide)
 
 
-def job_detail(job: Job, recent: list[Run]) -> None:
-    from rich.text import Text
+def job_detail(job: Job, recent: list[Run], now: float, *, utc: bool = False) -> None:
+    """One job in full, times in its own zone (or UTC), then its recent runs."""
+    zone_name = timefmt.display_zone(job.timezone, utc)
 
-    out = console()
+    def when(ts: float | None) -> str:
+        return "-" if ts is None else f"{timefmt.full_time(ts, zone_name)} ({timefmt.relative(ts, now)})"
+
+    if job.finished:
+        nxt = "finished"
+    elif not job.enabled:
+        nxt = "disabled"
+    else:
+        nxt = when(job.next_run_at)
     rows = [
         ("name", job.name),
-        ("schedule", f"{schedule_text(job)}  ({describe(job.kind, job.expr)})"),
+        ("schedule", f"{schedule_text(job, zone_name)}  ({describe(job.kind, job.expr)})"
+         if job.kind == "cron" else schedule_text(job, zone_name)),
         ("timezone", job.timezone),
         ("enabled", "yes" if job.enabled else "no"),
         ("runs", command_text(job)),
@@ -146,50 +174,56 @@ def job_detail(job: Job, recent: list[Run]) -> None:
         ("overlap", job.overlap),
         ("catch-up", f"{job.catch_up} (grace {format_duration(job.grace)})"),
         ("retries", f"{job.retries} (delay {format_duration(job.retry_delay)}, doubling)" if job.retries else "0"),
-        ("next run", "finished" if job.finished else local_text(job.next_run_at) if job.enabled else "disabled"),
-        ("last run", f"{local_text(job.last_run_at)} {job.last_status or ''}".strip()),
+        ("next run", nxt),
+        ("last run", f"{when(job.last_run_at)} {job.last_status or ''}".strip()),
     ]
     if job.description:
         rows.insert(1, ("description", job.description))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
-        out.print(Text(f"{key.ljust(width)}  ") + Text(str(value)))
+        message(f"{key.ljust(width)}  {value}")
     if recent:
-        out.print()
-        runs_table(recent)
+        message("")
+        runs_table(recent, now, zone_name=zone_name)
 
 
-def runs_table(runs: list[Run]) -> None:
-    out = console()
+def _trigger(run: Run) -> str:
+    return run.trigger if run.attempt == 1 else f"try {run.attempt}"
+
+
+def runs_table(runs: list[Run], now: float, *, utc: bool = False, zone_name: str | None = None,
+               wide: bool = False) -> None:
+    """ID JOB TRIGGER STARTED PASSED DURATION STATUS EXIT DETAIL, newest first."""
     if not runs:
-        out.print("No runs recorded.")
+        message("No runs recorded.")
         return
-    table = _table("ID", "JOB", "TRIGGER", "SCHEDULED", "STARTED", "DURATION", "STATUS", "EXIT", "DETAIL")
+    zone_name = zone_name or timefmt.display_zone(utc=utc)
+    columns = [
+        Column("ID", right=True), Column("JOB", shrink=2, min=12), Column("TRIGGER", drop=4),
+        Column(_zone_header("STARTED", utc)), Column("PASSED", drop=3), Column("DURATION", right=True, drop=5),
+        Column("STATUS"), Column("EXIT", right=True), Column("DETAIL", shrink=1, min=10),
+    ]
+    rows: list[list[Cell]] = []
     for run in runs:
+        at = run.started_at if run.started_at is not None else run.scheduled_for
         duration = f"{run.duration_s:.2f}s" if run.duration_s is not None else "-"
-        table.add_row(
-            str(run.id),
-            run.job,
-            run.trigger if run.attempt == 1 else f"{run.trigger} (try {run.attempt})",
-            local_text(run.scheduled_for),
-            local_text(run.started_at),
-            duration,
-            _status(run.status),
-            "-" if run.exit_code is None else str(run.exit_code),
-            run.reason or "",
-        )
-    out.print(table)
+        rows.append([
+            str(run.id), run.job, _trigger(run), timefmt.short_time(at, now, zone_name), timefmt.passed(at, now),
+            duration, _status(run.status), "-" if run.exit_code is None else str(run.exit_code), run.reason or "",
+        ])
+    print_table(columns, rows, wide=wide)
 
 
-def planned_table(planned: list[Occurrence]) -> None:
-    out = console()
+def planned_table(planned: list[Occurrence], now: float) -> None:
     if not planned:
-        out.print("Nothing is due.")
+        message("Nothing is due.")
         return
-    table = _table("JOB", "OCCURRENCE", "ACTION", "DETAIL")
-    for item in planned:
-        table.add_row(item.job, local_text(item.scheduled_for.timestamp()), item.action, item.detail)
-    out.print(table)
+    zone_name = timefmt.display_zone()
+    columns = [Column("JOB", shrink=2, min=8), Column("OCCURRENCE"), Column("ACTION"), Column("DETAIL", shrink=1, min=10)]
+    rows: list[list[Cell]] = [
+        [p.job, timefmt.short_time(p.scheduled_for.timestamp(), now, zone_name), p.action, p.detail] for p in planned
+    ]
+    print_table(columns, rows)
 
 
 def planned_dicts(planned: list[Occurrence]) -> list[dict[str, Any]]:
@@ -199,36 +233,61 @@ def planned_dicts(planned: list[Occurrence]) -> list[dict[str, Any]]:
     ]
 
 
-def next_table(items: Iterable[tuple[str | None, datetime]], tz_name: str | None = None,
-               title: str | None = None) -> None:
-    from rich.text import Text
-
-    out = console()
-    if title:
-        out.print(Text(title))
-    table = _table("JOB", "AT", "UTC")
-    count = 0
+def next_table(items: Iterable[tuple[str | None, datetime]], now: float, zone_name: str, *,
+               full: bool, title: str | None = None, wide: bool = False) -> None:
+    """NEXT LEFT JOB: ``full`` times (one job or an expression, in its zone) or short ones."""
+    rows: list[list[Cell]] = []
     for job, at in items:
-        count += 1
-        table.add_row(job or "-", local_text(at.timestamp(), tz_name), iso(at) or "")
-    if count == 0:
-        out.print("Nothing scheduled.")
+        ts = at.timestamp()
+        when = timefmt.full_time(ts, zone_name) if full else timefmt.short_time(ts, now, zone_name)
+        rows.append([when, timefmt.left(ts, now), job or "-"])
+    if title:
+        message(title)
+    if not rows:
+        message("Nothing scheduled.")
         return
-    out.print(table)
+    utc = zone_name == "UTC" and not full
+    columns = [Column(_zone_header("NEXT", utc)), Column("LEFT"), Column("JOB", shrink=1, min=8)]
+    if len({row[2] for row in rows}) == 1 and title:  # one job, or an expression: the title says which
+        columns, rows = columns[:2], [row[:2] for row in rows]
+    print_table(columns, rows, wide=wide)
 
 
 def message(text: str) -> None:
+    """A line for a person: plain when piped, through rich on a terminal (never wrapped
+    mid-word by us; the terminal wraps a line longer than it)."""
+    if not styled():
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
     from rich.text import Text
 
     console().print(Text(text))
 
 
 def write_output(data: bytes) -> None:
+    """A run's stored output, byte for byte (nothing added)."""
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
-    if data and not data.endswith(b"\n"):
-        sys.stdout.buffer.write(b"\n")
     sys.stdout.buffer.flush()
+
+
+# -- CSV / TSV ---------------------------------------------------------------------------
+
+RUN_FIELDS = ("id", "job", "trigger", "scheduled_for", "started_at", "finished_at", "duration_s", "status",
+              "exit_code", "attempt", "reason", "missed_count", "missed_first", "missed_last")
+
+
+def _header(docs: list[dict[str, Any]], fixed: Iterable[str] = ()) -> list[str]:
+    keys = list(fixed)
+    for doc in docs:
+        keys += [k for k in doc if k not in keys]
+    return keys
+
+
+def print_delimited(docs: list[dict[str, Any]], fmt: str, fixed: Iterable[str] = ()) -> None:
+    """``docs`` as ``csv`` or ``tsv`` (columns: ``fixed``, then any other key in the documents)."""
+    write_delimited(_header(docs, fixed), docs, tsv=fmt == "tsv")
 
 
 # -- stats ------------------------------------------------------------------------------
@@ -289,36 +348,39 @@ def _seconds(value: Optional[float]) -> str:
     return format_duration(value)
 
 
-def stats_table(result: list[JobStats]) -> None:
-    """One row per job: runs, success rate, p50/p95, last failure, recent outcomes and durations."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+def _strip_cell(recent: list[tuple[str, Optional[float]]], unicode: bool) -> Cell:
+    return [(v[0] if unicode else v[1], v[2]) for v in (_OUTCOME.get(st, ("?", "?", "")) for st, _ in recent)]
 
-    out = console()
+
+def stats_table(result: list[JobStats], now: float, *, utc: bool = False, wide: bool = False) -> None:
+    """One row per job: runs, success rate, p50/p95, last failure, recent outcomes and durations
+    (the strips keep the newest runs when the terminal is narrow)."""
     if not result:
-        out.print(Text("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND"))
+        message("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND")
         return
+    zone_name = timefmt.display_zone(utc=utc)
     unicode = _unicode_ok()
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, safe_box=True)
-    for column in ("JOB", "RUNS", "OK", "P50", "P95", "LAST FAILURE", "RECENT", "DURATIONS"):
-        table.add_column(column, overflow="fold", no_wrap=column in ("RECENT", "DURATIONS"))
+    columns = [
+        Column("JOB", shrink=3, min=12), Column("RUNS", right=True), Column("OK", right=True),
+        Column("P50", right=True), Column("P95", right=True, drop=5),
+        Column(_zone_header("LAST FAILURE", utc), shrink=4, min=12),
+        Column("RECENT", shrink=1, min=6, keep_end=True), Column("DURATIONS", shrink=2, min=9, keep_end=True),
+    ]
+    rows: list[list[Cell]] = []
     for s in result:
         rate = "-" if s.success_rate is None else f"{s.success_rate * 100:.0f}%"
         rate_style = "" if s.success_rate is None else "green" if s.failures == 0 else "red" if s.success_rate < 0.5 else "yellow"
-        last = "-" if s.last_failure_at is None else f"{local_text(s.last_failure_at)} {s.last_failure_status}"
-        table.add_row(
-            s.job,
-            str(s.runs),
-            Text(rate, style=rate_style),
-            _seconds(s.p50_s),
-            _seconds(s.p95_s),
-            Text(last, style="red" if s.last_failure_at else ""),
-            outcome_strip(s.recent, unicode),
-            Text(sparkline([d for _, d in s.recent], unicode), style="cyan"),
-        )
-    out.print(table)
+        last: Cell = "-"
+        if s.last_failure_at is not None:
+            last = (f"{timefmt.short_time(s.last_failure_at, now, zone_name)} {s.last_failure_status}", "red")
+        rows.append([
+            s.job, str(s.runs), (rate, rate_style), _seconds(s.p50_s), _seconds(s.p95_s), last,
+            _strip_cell(s.recent, unicode) or "", (sparkline([d for _, d in s.recent], unicode), "cyan"),
+        ])
+    print_table(columns, rows, wide=wide)
     shown = max(len(s.recent) for s in result)
     if shown:
         legend = "  ".join(f"{v[0] if unicode else v[1]} {k}" for k, v in _OUTCOME.items())
-        out.print(Text(f"RECENT and DURATIONS: the last {shown} runs, oldest first; {legend}", style="dim"))
+        runs = "run" if shown == 1 else f"{shown} runs"
+        message(f"RECENT and DURATIONS: the last {runs}, oldest first.")
+        message(legend)

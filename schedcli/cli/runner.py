@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from schedcli.cli.helptext import Command
 from schedcli.cli import options as opts
 from schedcli.cli.context import JSON_OPT, state_of, when_option
 from schedcli.cli.signals import StopOnSignal
@@ -27,21 +28,40 @@ def _engine(ctx: typer.Context, max_parallel: Optional[int] = None):
     return configured_engine(state.store(), state.config(), max_parallel)
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The job to run now."),
+    name: str = typer.Argument(..., metavar="NAME", help="The job to run now."),
     force: bool = typer.Option(False, "--force", help="Run even if the job is already running."),
+    cron_env: bool = typer.Option(
+        False, "--cron-env",
+        help="Run it with the environment cron gives it (HOME, LOGNAME, SHELL=/bin/sh and cron's PATH "
+        "only, plus the job's --env), to see what cron will do.",
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Run a job now (trigger manual), wait for it and print its output.
 
-    Exits 0 when the run ends success or warning, 1 otherwise.
+    The output is printed as the job wrote it; a summary line follows on stderr. Exits 0
+    when the run ends success or warning, 1 otherwise. The run is recorded in history.
+
+    With --cron-env the run gets what cron gives a job, as env -i would: PATH is the one
+    the crontab entry sets (see: schedcli cron show), else cron's /usr/bin:/bin. A job
+    that works with run but fails with run --cron-env will fail under cron.
+
+    Examples:
+
+    \b
+      schedcli run backup
+      schedcli run backup --cron-env
+      schedcli run backup --json
     """
     from schedcli.cli import render
     from schedcli.services.jobs import check_name
 
     check_name(name)
+    if cron_env:
+        raise typer.Exit(_run_with_cron_env(ctx, name, force, json_out))
     engine = _engine(ctx)
     with StopOnSignal(engine.stop.set) as signals:
         result = engine.run_now(name, force=force)
@@ -51,14 +71,63 @@ def run(
         render.print_json(render.run_dict(result, output.decode("utf-8", "replace")))
     else:
         render.write_output(output)
-        sys.stderr.write(render.run_summary(result) + "\n")
+        # the summary starts its own line on a terminal, stdout staying byte for byte
+        lead = "\n" if output and not output.endswith(b"\n") and _same_terminal() else ""
+        sys.stderr.write(lead + render.run_summary(result) + "\n")
     code = signals.exit_code()
     if code is not None:
         raise typer.Exit(code)
     raise typer.Exit(0 if result.ok else 1)
 
 
-@app.command("run-due")
+def _same_terminal() -> bool:
+    try:
+        return sys.stdout.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _run_with_cron_env(ctx: typer.Context, name: str, force: bool, json_out: bool) -> int:
+    """``run NAME`` again in a schedcli started the way cron starts it: the environment
+    cron gives (and nothing else), the absolute program path of the crontab entry."""
+    import os
+    import subprocess
+
+    from schedcli.system.cron_env import cron_environment, cron_view
+    from schedcli.system.entrypoint import absolute_db, schedcli_argv
+
+    state = state_of(ctx)
+    db = absolute_db(state.db_path)
+    state.store().get_job(name)  # an unknown job is an error here, in the usual words
+    view = cron_view(db)
+    home = os.environ.get("HOME") or os.path.expanduser("~")
+    env = cron_environment(view.path, home, _user_name())
+    shown = " ".join(f"{k}={v}" for k, v in env.items())
+    sys.stderr.write(f"Running {name} with cron's environment: {shown}\n")
+    sys.stderr.flush()
+    argv = [*schedcli_argv(), "--db", str(db), "run", name] + (["--force"] if force else []) + (
+        ["--json"] if json_out else [])
+    child = subprocess.Popen(argv, env=env, cwd=home if os.path.isdir(home) else "/")
+    with StopOnSignal(child.terminate):
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:  # pragma: no cover - SIGINT is handled by StopOnSignal
+                child.terminate()
+
+
+def _user_name() -> str | None:
+    import os
+
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return os.environ.get("LOGNAME") or os.environ.get("USER")
+
+
+@app.command("run-due", cls=Command)
 def run_due(
     ctx: typer.Context,
     now: Optional[str] = typer.Option(None, opts.NOW.name, metavar=opts.NOW.metavar, help=opts.NOW.help),
@@ -68,7 +137,19 @@ def run_due(
 ) -> None:
     """Run everything due now, once, and wait for it: the command for the system cron.
 
-    Exits 0 when nothing failed, 1 when a run failed, 143 on SIGTERM.
+    Prints one line per run, each starting with the time it ended (ISO 8601), for cron's
+    log. Exits 0 when nothing failed, 1 when a run failed, 143 on SIGTERM.
+
+    --now runs what is due at that time, and records it in history for real: the runs
+    happen, later occurrences count as missed, and each job's next run moves past it.
+    To only look, add --dry-run.
+
+    Examples:
+
+    \b
+      schedcli run-due
+      schedcli run-due --dry-run
+      schedcli run-due --now '2026-12-24 18:00' --dry-run
     """
     when = when_option(now)
     engine = _engine(ctx, max_parallel)
@@ -80,39 +161,50 @@ def run_due(
         if json_out:
             render.print_json(render.planned_dicts(result.planned))
         else:
-            render.planned_table(result.planned)
+            render.planned_table(result.planned, result.now.timestamp())
         return
     from schedcli.cli.cron_fastpath import report_tick
 
     raise typer.Exit(report_tick(result, json_out, signals.exit_code()))
 
 
-@app.command()
+@app.command(cls=Command)
 def watch(
     ctx: typer.Context,
     max_parallel: Optional[int] = typer.Option(None, opts.MAX_PARALLEL.name, metavar=opts.MAX_PARALLEL.metavar, help=opts.MAX_PARALLEL.help),
 ) -> None:
     """Run the scheduler as a service: tick whenever something is due, until SIGTERM/SIGINT.
 
-    Notices jobs added or changed by other processes within a second.
+    Notices jobs added or changed by other processes within a second. Writes one line
+    per run to stderr, each starting with an ISO 8601 time. Runs intervals under a
+    minute on time (cron runs run-due once a minute).
+
+    Examples:
+
+    \b
+      schedcli watch
+      schedcli watch --max-parallel 8
     """
     # Imported here, before any run starts: finished() is called from worker threads.
+    import time
+
+    from schedcli.cli.cron_fastpath import log_stamp
     from schedcli.serialize import run_summary
 
     engine = _engine(ctx, max_parallel)
 
     def finished(run_obj) -> None:
-        sys.stderr.write(run_summary(run_obj) + "\n")
+        sys.stderr.write(f"{log_stamp(run_obj.finished_at or time.time())} {run_summary(run_obj)}\n")
         sys.stderr.flush()
 
     def warning(text: str) -> None:
-        sys.stderr.write(f"schedcli watch: {text}\n")
+        sys.stderr.write(f"{log_stamp(time.time())} schedcli watch: {text}\n")
         sys.stderr.flush()
 
     engine.on_finish = finished
     engine.on_warning = warning
     with StopOnSignal(engine.stop.set) as signals:
-        sys.stderr.write(f"schedcli watch: pid {engine.pid}, database {engine.store.path}\n")
+        sys.stderr.write(f"{log_stamp(time.time())} schedcli watch: pid {engine.pid}, database {engine.store.path}\n")
         sys.stderr.flush()
         engine.watch()
     code = signals.exit_code()

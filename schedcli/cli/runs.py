@@ -9,7 +9,11 @@ from typing import Optional
 
 import typer
 
-from schedcli.cli.context import JSON_OPT, current_time, duration_option, state_of, when_option
+from schedcli.cli.helptext import Command
+from schedcli.cli.context import (
+    CSV_OPT, JSON_OPT, TSV_OPT, UTC_OPT, WIDE_OPT, current_time, duration_option, output_format, state_of,
+    when_option, zone_option,
+)
 from schedcli.errors import InvalidValue, UsageError
 from schedcli.model import STATUSES
 
@@ -18,19 +22,39 @@ app = typer.Typer()
 Status = Enum("Status", {s: s for s in STATUSES}, type=str)  # type: ignore[misc]
 
 
-@app.command()
+@app.command(cls=Command)
 def history(
     ctx: typer.Context,
-    name: Optional[str] = typer.Argument(None, help="Only this job."),
-    status: Optional[Status] = typer.Option(None, "--status", help="Only runs with this status."),
+    name: Optional[str] = typer.Argument(None, metavar="[NAME]", help="Only this job."),
+    status: Optional[Status] = typer.Option(
+        None, "--status", metavar="STATUS",
+        help="Only runs with this status: success, warning, error, timeout, interrupted, skipped, missed "
+        "or running.",
+    ),
     limit: int = typer.Option(20, "--limit", metavar="N", help="Show at most N runs."),
-    before: Optional[int] = typer.Option(None, "--before", metavar="RUN_ID", help="Only runs older than this run id (next page)."),
+    before: Optional[int] = typer.Option(None, "--before", metavar="RUN_ID", help="Only runs older than this run (next page)."),
+    wide: bool = WIDE_OPT,
+    utc: bool = UTC_OPT,
     json_out: bool = JSON_OPT,
+    csv_out: bool = CSV_OPT,
+    tsv_out: bool = TSV_OPT,
 ) -> None:
-    """Show recorded runs, newest first."""
+    """Show recorded runs, newest first: when each started, how long it took, how it ended.
+
+    One line per run, never wider than the terminal (--wide: never shortened). Times are
+    in the machine's zone (--utc: UTC); PASSED is the time since the run started.
+
+    Examples:
+
+    \b
+      schedcli history
+      schedcli history backup --limit 5
+      schedcli history --status error --csv
+    """
     from schedcli.cli import render
     from schedcli.services.jobs import check_name
 
+    fmt = output_format(json_out, csv_out, tsv_out)
     if limit < 1:
         raise InvalidValue(f"invalid --limit {limit}: use 1 or more")
     store = state_of(ctx).reader()
@@ -39,23 +63,46 @@ def history(
         check_name(name)
         job_id = store.get_job(name).id
     runs = store.history(job_id=job_id, status=status.value if status else None, limit=limit, before_id=before)
-    if json_out:
+    if fmt == "json":
         render.print_json([render.run_dict(r) for r in runs])
+    elif fmt:
+        render.print_delimited([render.run_dict(r) for r in runs], fmt, render.RUN_FIELDS)
     else:
-        render.runs_table(runs)
+        render.runs_table(runs, current_time().timestamp(), utc=utc, wide=wide)
 
 
-@app.command()
+@app.command(cls=Command)
 def logs(
     ctx: typer.Context,
-    run_id: int = typer.Argument(..., metavar="RUN_ID", help="The run (see history)."),
+    target: str = typer.Argument(..., metavar="JOB|RUN_ID", help="A job (its latest run) or a run id (see: schedcli history)."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Print the captured output (stdout and stderr together) of one run."""
+    """Print the captured output (stdout and stderr together) of a job's latest run, or of one run.
+
+    The output is printed as it was stored, byte for byte. A number is a run id; a job
+    whose name is only digits is reached through its run ids (schedcli history NAME).
+
+    Examples:
+
+    \b
+      schedcli logs backup
+      schedcli logs 42
+      schedcli logs backup --json
+    """
     from schedcli.cli import render
+    from schedcli.errors import JobNotFound
 
     store = state_of(ctx).reader()
-    run_obj = store.get_run(run_id)
+    if target.isascii() and target.isdigit():
+        run_obj = store.get_run(int(target))
+    else:
+        from schedcli.services.jobs import check_name
+
+        check_name(target)
+        latest = store.history(job_id=store.get_job(target).id, limit=1)
+        if not latest:
+            raise JobNotFound(f"job {target!r} has not run yet (run it now: schedcli run {target})")
+        run_obj = latest[0]
     stored = store.get_output(run_obj.id)
     hooks = store.hook_results(run_obj.id)
     output, truncated, total = stored if stored is not None else (b"", False, 0)
@@ -70,7 +117,8 @@ def logs(
         render.print_json(doc)
         return
     if stored is None:
-        render.message(f"run #{run_obj.id} has no output ({run_obj.status})")
+        what = "is still running" if run_obj.status == "running" else f"ended {run_obj.status}"
+        sys.stderr.write(f"(run #{run_obj.id} of {run_obj.job} has no output: it {what})\n")
     else:
         render.write_output(output)
     if truncated:
@@ -80,26 +128,42 @@ def logs(
         sys.stderr.write(f"({hook.target} for {hook.event}: {state}: {hook.detail})\n")
 
 
-@app.command("next")
+@app.command("next", cls=Command)
 def next_runs(
     ctx: typer.Context,
-    name: Optional[str] = typer.Argument(None, help="Only this job."),
+    name: Optional[str] = typer.Argument(None, metavar="[NAME]", help="Only this job (times in its own zone)."),
     count: int = typer.Option(1, "--count", "-n", metavar="N", help="How many upcoming runs per job."),
     after: Optional[str] = typer.Option(None, "--after", metavar="WHEN", help="Start from this time instead of now."),
     cron: Optional[str] = typer.Option(None, "--cron", metavar="EXPR", help="Check a cron expression without a job."),
     every: Optional[str] = typer.Option(None, "--every", metavar="DURATION", help="Check an interval without a job (from now)."),
     tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help="Zone for --cron (default: the machine's zone)."),
+    wide: bool = WIDE_OPT,
+    utc: bool = UTC_OPT,
     json_out: bool = JSON_OPT,
+    csv_out: bool = CSV_OPT,
+    tsv_out: bool = TSV_OPT,
 ) -> None:
-    """Show upcoming runs of jobs, or of an expression given with --cron / --every."""
-    from schedcli.cli import render
+    """Show upcoming runs of jobs, or of an expression given with --cron or --every.
+
+    For all jobs, times are in the machine's zone; for one job (NAME), in the job's own
+    zone; for --cron, in --tz. --utc shows UTC instead. LEFT is the time until each run.
+
+    Examples:
+
+    \b
+      schedcli next
+      schedcli next backup --count 5
+      schedcli next --cron '0 9 * * 1-5' --tz Europe/Paris -n 3
+    """
+    from schedcli.cli import render, timefmt
     from schedcli import schedule as sched
     from schedcli.services.jobs import check_name, job_schedule
-    from schedcli.schedule import local_zone_name, zone
 
+    fmt = output_format(json_out, csv_out, tsv_out)
     if count < 1 or count > 10000:
         raise InvalidValue(f"invalid --count {count}: use 1 to 10000")
-    start = when_option(after) or current_time()
+    now = current_time()
+    start = when_option(after, now=now) or now
     items: list[tuple[Optional[str], datetime]] = []
     zone_name = None
     title = None
@@ -108,12 +172,11 @@ def next_runs(
             raise UsageError("give a job NAME or --cron/--every, not both")
         if cron is not None and every is not None:
             raise UsageError("give only one of --cron and --every")
-        zone_name = tz or local_zone_name()
-        zone(zone_name)
+        zone_name = zone_option(tz) or sched.local_zone_name()
         if cron is not None:
             schedule = sched.make_schedule("cron", sched.validate_cron(cron), zone_name, None)
         else:
-            sched.parse_duration(every)
+            duration_option(every, "--every")
             schedule = sched.make_schedule("every", every, zone_name, start)
         items = [(None, t) for t in _take(schedule, start, count)]
         kind, expr = ("cron", schedule.expr) if cron is not None else ("every", every.strip())
@@ -125,6 +188,8 @@ def next_runs(
         if name is not None:
             check_name(name)
             jobs = [store.get_job(name)]
+            zone_name = jobs[0].timezone
+            title = f"{name}: {render.schedule_text(jobs[0])} ({sched.describe(jobs[0].kind, jobs[0].expr)}, {zone_name})"
         else:
             jobs = [j for j in store.list_jobs() if j.enabled and j.next_run_at is not None]
         for job in jobs:
@@ -135,12 +200,17 @@ def next_runs(
             first = max(start, datetime.fromtimestamp(job.next_run_at - 1, start.tzinfo))
             items.extend((job.name, t) for t in _take(schedule, first, count))
         items.sort(key=lambda item: (item[1], item[0] or ""))
-    if json_out:
+    if fmt:
         from schedcli.schedule import iso
 
-        render.print_json([{"job": j, "at": iso(t)} for j, t in items])
-    else:
-        render.next_table(items, zone_name, title)
+        docs = [{"job": j, "at": iso(t)} for j, t in items]
+        if fmt == "json":
+            render.print_json(docs)
+        else:
+            render.print_delimited(docs, fmt, ("job", "at"))
+        return
+    shown_zone = timefmt.display_zone(zone_name, utc)
+    render.next_table(items, now.timestamp(), shown_zone, full=zone_name is not None, title=title, wide=wide)
 
 
 def _take(schedule, start: datetime, count: int) -> list[datetime]:
@@ -149,7 +219,7 @@ def _take(schedule, start: datetime, count: int) -> list[datetime]:
     return upcoming(schedule, start, count)
 
 
-@app.command()
+@app.command(cls=Command)
 def prune(
     ctx: typer.Context,
     older_than: Optional[str] = typer.Option(None, "--older-than", metavar="DURATION", help="Delete runs that finished longer ago than this."),
@@ -163,6 +233,13 @@ def prune(
 
     A run is deleted when it is older than --older-than or not among its job's newest --keep.
     Runs still running are never deleted.
+
+    Examples:
+
+    \b
+      schedcli prune --older-than 30d
+      schedcli prune --keep 100 --auto
+      schedcli prune --older-than 7d --job poll --dry-run
     """
     from schedcli.cli import render
     from schedcli.services.jobs import check_name
@@ -191,7 +268,7 @@ def prune(
                            "auto": policy.to_dict() if auto else None if no_auto else Retention.load(store).to_dict()})
         return
     verb = "Would delete" if dry_run else "Deleted"
-    render.message(f"{verb} {deleted} run(s)")
+    render.message(f"{verb} {deleted} run{'' if deleted == 1 else 's'}")
     if auto:
         render.message(f"Automatic pruning after every run: {policy.describe()}")
     elif no_auto:

@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 import typer
 
+from schedcli.cli.helptext import Command
 from schedcli.cli.context import current_time, state_of
 from schedcli.errors import UsageError
 
@@ -95,7 +96,7 @@ def _warn_skipped(fmt: str, skipped: list[str], warnings: list[str]) -> None:
         _err(f"  {text}")
 
 
-@app.command("export")
+@app.command("export", cls=Command)
 def export_cmd(
     ctx: typer.Context,
     fmt: Optional[ExportFormat] = typer.Option(
@@ -119,6 +120,13 @@ def export_cmd(
     """Export every job: toml/json (exact, for import), crontab, Kubernetes CronJobs or systemd timers.
 
     Jobs a format cannot express are left out with a warning on stderr.
+
+    Examples:
+
+    \b
+      schedcli export -o jobs.toml
+      schedcli export --format crontab
+      schedcli export --format systemd -o ~/.config/systemd/user
     """
     from schedcli import transfer
 
@@ -147,7 +155,7 @@ def export_cmd(
         sys.stdout.flush()
 
 
-@app.command("import")
+@app.command("import", cls=Command)
 def import_cmd(
     ctx: typer.Context,
     file: str = typer.Argument(..., metavar="FILE", help="The file to read; '-' reads standard input."),
@@ -177,6 +185,13 @@ def import_cmd(
     Every entry is checked first; one bad entry means nothing is imported (exit 2, the
     error names the entry and line). Imported crontab entries keep cron's behaviour:
     --overlap allow and --catch-up none. Interval (every) jobs restart their grid at import.
+
+    Examples:
+
+    \b
+      schedcli import jobs.toml
+      crontab -l | schedcli import - --format crontab --dry-run
+      schedcli import jobs.toml --replace
     """
     from schedcli import transfer
 

@@ -6,7 +6,7 @@ Library code: it never prints and does not import typer or rich; the command lin
 ``schedcli cron install`` puts two lines into the current user's crontab::
 
     # schedcli run-due (managed by 'schedcli cron install'; db=/abs/path/schedcli.db)
-    * * * * * /abs/.venv/bin/schedcli --db /abs/path/schedcli.db run-due >>/abs/cron.log 2>&1
+    * * * * * PATH=/home/me/bin:/usr/bin:/bin /abs/.venv/bin/schedcli --db /abs/path/schedcli.db run-due >>/abs/cron.log 2>&1
 
 The comment line is the marker: it names the database, so each database has at
 most one entry, and entries for other databases are left alone.  The crontab is
@@ -16,7 +16,9 @@ kept byte for byte: a new entry goes at the *top*, so nothing is ever added to o
 removed from the user's own lines (not even a missing final newline), and the
 user's variable assignments (``SHELL=``, ``PATH=``, ``MAILTO=``...) do not apply
 to the entry, which only uses absolute paths and works in cron's minimal
-environment.  ``cron uninstall`` removes exactly those two lines.
+environment. The ``PATH=`` at the start of the command is the PATH the jobs get
+(the user's at install time, see :func:`schedcli.system.cron_env.cron_path_for_jobs`);
+being part of the command, it changes nothing for the user's own lines.  ``cron uninstall`` removes exactly those two lines.
 """
 
 from __future__ import annotations
@@ -56,15 +58,21 @@ def _cron_escape(command: str) -> str:
     return command.replace("%", "\\%")
 
 
-def cron_entry(db: Path, log: Path, argv: list[str] | None = None) -> str:
-    """The crontab line running ``run-due`` every minute for ``db``, output appended to ``log``."""
+def cron_entry(db: Path, log: Path, argv: list[str] | None = None, path: str | None = None) -> str:
+    """The crontab line running ``run-due`` every minute for ``db``, output appended to ``log``;
+    with ``path``, ``PATH=...`` before the command sets the PATH its jobs get."""
     argv = argv or schedcli_argv()
-    for what, value in [("database path", str(db)), ("log path", str(log))] + [("program path", a) for a in argv]:
+    checked = [("database path", str(db)), ("log path", str(log))] + [("program path", a) for a in argv]
+    if path is not None:
+        checked.append(("PATH", path))
+    for what, value in checked:
         check_line_safe(what, value)
         if "\\%" in value:
             raise InvalidValue(f"{what} {value!r} contains '\\%', which cron cannot pass through")
     words = [*argv, "--db", str(db), "run-due"]
     command = " ".join(shlex.quote(w) for w in words) + f" >>{shlex.quote(str(log))} 2>&1"
+    if path is not None:
+        command = f"PATH={shlex.quote(path)} {command}"
     return f"{CRON_SCHEDULE} {_cron_escape(command)}"
 
 
@@ -202,6 +210,7 @@ class CronState:
     installed: bool  # a managed block for this database exists
     current: str | None  # the entry line found in the crontab, if any
     has_crontab: bool
+    path: str | None = None  # the PATH the entry gives its jobs (None: cron's own, /usr/bin:/bin)
 
     @property
     def up_to_date(self) -> bool:
@@ -229,15 +238,16 @@ def _choose_log(log: Path | str | None, current: str | None) -> Path:
     return installed_log(current) or default_log_path()
 
 
-def cron_state(db: Path | str, log: Path | None = None) -> CronState:
-    """What ``cron install`` would write for ``db`` and what the crontab holds now."""
+def cron_state(db: Path | str, log: Path | None = None, path: str | None = None) -> CronState:
+    """What ``cron install`` would write for ``db`` (with ``path`` as its PATH) and what the
+    crontab holds now."""
     db = absolute_db(db)
     content = read_crontab()
     installed = bool(content is not None and find_block(content, db))
     current = _entry_of(content, db) if content is not None else None
     log = _choose_log(log, current)
-    entry = cron_entry(db, log)
-    return CronState(db, entry, marker_line(db), log, installed, current, content is not None)
+    entry = cron_entry(db, log, path=path)
+    return CronState(db, entry, marker_line(db), log, installed, current, content is not None, path)
 
 
 def cron_installed(db: Path | str) -> bool:
@@ -247,7 +257,11 @@ def cron_installed(db: Path | str) -> bool:
 
 def _prepare_log(log: Path) -> None:
     """Create the log's directory (0700) when missing, and the log itself 0600 (outputs can be private)."""
+    from schedcli.system.home import check_home
+
     parent = log.parent
+    if not parent.is_dir():
+        check_home(parent, "the log directory", "give --log FILE or set HOME")
     try:
         if not parent.is_dir():
             parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -258,8 +272,9 @@ def _prepare_log(log: Path) -> None:
         raise IntegrationError(f"cannot create the log file {log}: {exc.strerror}") from None
 
 
-def install_cron(db: Path | str, log: Path | None = None) -> tuple[str, CronState]:
-    """Install (or update) the entry for ``db``. Returns (``installed|updated|unchanged``, state).
+def install_cron(db: Path | str, log: Path | None = None, path: str | None = None) -> tuple[str, CronState]:
+    """Install (or update) the entry for ``db``, its jobs getting ``path`` as PATH (None:
+    cron's own). Returns (``installed|updated|unchanged``, state).
 
     Without ``log``, an entry already installed keeps its log file.
     """
@@ -267,7 +282,7 @@ def install_cron(db: Path | str, log: Path | None = None) -> tuple[str, CronStat
     content = read_crontab()
     blocks = find_block(content, db) if content is not None else []
     log = _choose_log(log, _entry_of(content, db) if content is not None else None)
-    entry = cron_entry(db, log)
+    entry = cron_entry(db, log, path=path)
     new = with_entry(content, db, entry)
     if content is not None and new == content:
         action = "unchanged"
@@ -276,7 +291,7 @@ def install_cron(db: Path | str, log: Path | None = None) -> tuple[str, CronStat
     _prepare_log(log)
     if action != "unchanged":
         write_crontab(new)
-    return action, CronState(db, entry, marker_line(db), log, True, entry, True)
+    return action, CronState(db, entry, marker_line(db), log, True, entry, True, path)
 
 
 def uninstall_cron(db: Path | str) -> tuple[str, bytes | None]:

@@ -11,37 +11,39 @@
 _schedcli_node() {
     subs='' opts='' vopts=''
     case $1 in
-        'schedcli') subs='add edit list show rm enable disable toggle run run-due watch history logs next prune collectors status health stats export import config cron systemd'; opts='--db --version -h --help'; vopts='--db' ;;
+        'schedcli') subs='add edit rename list show rm enable disable toggle run run-due watch history logs next prune collectors status health stats export import config cron systemd completion'; opts='--db --version -h --help'; vopts='--db' ;;
         'schedcli add') subs=''; opts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --disabled --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook' ;;
         'schedcli edit') subs=''; opts='--cron --every --at --collector --param --tz --timeout --no-timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --no-hooks --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook' ;;
-        'schedcli list') subs=''; opts='--limit --after --json -h --help'; vopts='--limit --after' ;;
-        'schedcli show') subs=''; opts='--json -h --help'; vopts='' ;;
-        'schedcli rm') subs=''; opts='--json -h --help'; vopts='' ;;
+        'schedcli rename') subs=''; opts='--json -h --help'; vopts='' ;;
+        'schedcli list') subs=''; opts='--limit --after --wide --utc --json --csv --tsv -h --help'; vopts='--limit --after' ;;
+        'schedcli show') subs=''; opts='--utc --json -h --help'; vopts='' ;;
+        'schedcli rm') subs=''; opts='-y --yes --json -h --help'; vopts='' ;;
         'schedcli enable') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli disable') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli toggle') subs=''; opts='--json -h --help'; vopts='' ;;
-        'schedcli run') subs=''; opts='--force --json -h --help'; vopts='' ;;
+        'schedcli run') subs=''; opts='--force --cron-env --json -h --help'; vopts='' ;;
         'schedcli run-due') subs=''; opts='--now --dry-run --max-parallel --json -h --help'; vopts='--now --max-parallel' ;;
         'schedcli watch') subs=''; opts='--max-parallel -h --help'; vopts='--max-parallel' ;;
-        'schedcli history') subs=''; opts='--status --limit --before --json -h --help'; vopts='--status --limit --before' ;;
+        'schedcli history') subs=''; opts='--status --limit --before --wide --utc --json --csv --tsv -h --help'; vopts='--status --limit --before' ;;
         'schedcli logs') subs=''; opts='--json -h --help'; vopts='' ;;
-        'schedcli next') subs=''; opts='-n --count --after --cron --every --tz --json -h --help'; vopts='-n --count --after --cron --every --tz' ;;
+        'schedcli next') subs=''; opts='-n --count --after --cron --every --tz --wide --utc --json --csv --tsv -h --help'; vopts='-n --count --after --cron --every --tz' ;;
         'schedcli prune') subs=''; opts='--older-than --keep --job --auto --no-auto --dry-run --json -h --help'; vopts='--older-than --keep --job' ;;
         'schedcli collectors') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli status') subs=''; opts='--overdue-after --json -h --help'; vopts='--overdue-after' ;;
         'schedcli health') subs=''; opts='--max-tick-age --overdue-after --fail-on-failed-runs --json -h --help'; vopts='--max-tick-age --overdue-after' ;;
-        'schedcli stats') subs=''; opts='--since --json -h --help'; vopts='--since' ;;
+        'schedcli stats') subs=''; opts='--since --wide --utc --json --csv --tsv -h --help'; vopts='--since' ;;
         'schedcli export') subs=''; opts='-f --format -o --output --image --align -h --help'; vopts='-f --format -o --output --image' ;;
         'schedcli import') subs=''; opts='-f --format --replace --dry-run --skip-untranslatable --system --user --json -h --help'; vopts='-f --format' ;;
         'schedcli config') subs='path show'; opts='-h --help'; vopts='' ;;
         'schedcli config path') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli config show') subs=''; opts='--json --example -h --help'; vopts='' ;;
         'schedcli cron') subs='install uninstall show'; opts='-h --help'; vopts='' ;;
-        'schedcli cron install') subs=''; opts='--log --json -h --help'; vopts='--log' ;;
+        'schedcli cron install') subs=''; opts='--log --path --json -h --help'; vopts='--log --path' ;;
         'schedcli cron uninstall') subs=''; opts='--json -h --help'; vopts='' ;;
-        'schedcli cron show') subs=''; opts='--log --json -h --help'; vopts='--log' ;;
+        'schedcli cron show') subs=''; opts='--log --path --json -h --help'; vopts='--log --path' ;;
         'schedcli systemd') subs='unit'; opts='-h --help'; vopts='' ;;
         'schedcli systemd unit') subs=''; opts='--install --force -h --help'; vopts='' ;;
+        'schedcli completion') subs=''; opts='-h --help'; vopts='' ;;
     esac
 }
 
@@ -83,6 +85,8 @@ _schedcli_arg() {
         'schedcli edit 0') echo job ;;
         'schedcli edit 1') echo command ;;
         'schedcli edit '*) echo file ;;
+        'schedcli rename 0') echo job ;;
+        'schedcli rename 1') echo none ;;
         'schedcli show 0') echo job ;;
         'schedcli rm 0') echo job ;;
         'schedcli enable 0') echo job ;;
@@ -90,10 +94,11 @@ _schedcli_arg() {
         'schedcli toggle 0') echo job ;;
         'schedcli run 0') echo job ;;
         'schedcli history 0') echo job ;;
-        'schedcli logs 0') echo run ;;
+        'schedcli logs 0') echo job ;;
         'schedcli next 0') echo job ;;
         'schedcli stats 0') echo job ;;
         'schedcli import 0') echo file ;;
+        'schedcli completion 0') echo 'choice bash zsh fish' ;;
         *) echo end ;;
     esac
 }

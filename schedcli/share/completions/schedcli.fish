@@ -9,7 +9,7 @@
 function __schedcli_subcommands --argument-names path
     switch $path
         case 'schedcli'
-            printf '%s\n' 'add' 'edit' 'list' 'show' 'rm' 'enable' 'disable' 'toggle' 'run' 'run-due' 'watch' 'history' 'logs' 'next' 'prune' 'collectors' 'status' 'health' 'stats' 'export' 'import' 'config' 'cron' 'systemd'
+            printf '%s\n' 'add' 'edit' 'rename' 'list' 'show' 'rm' 'enable' 'disable' 'toggle' 'run' 'run-due' 'watch' 'history' 'logs' 'next' 'prune' 'collectors' 'status' 'health' 'stats' 'export' 'import' 'config' 'cron' 'systemd' 'completion'
         case 'schedcli config'
             printf '%s\n' 'path' 'show'
         case 'schedcli cron'
@@ -50,9 +50,9 @@ function __schedcli_value_options --argument-names path
         case 'schedcli import'
             printf '%s\n' '-f' '--format'
         case 'schedcli cron install'
-            printf '%s\n' '--log'
+            printf '%s\n' '--log' '--path'
         case 'schedcli cron show'
-            printf '%s\n' '--log'
+            printf '%s\n' '--log' '--path'
     end
 end
 
@@ -162,18 +162,19 @@ complete -c schedcli -f
 # schedcli
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'add' -d 'Add a job: a command or a collector, on a cron expression, an interval or once.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'edit' -d 'Change a job; options not given keep their value (--env and --param replace the whole set).'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'list' -d 'List jobs with their schedule, next run and last outcome.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'show' -d 'Show one job in full, with its recent runs.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'rename' -d 'Give a job a new name; it keeps its schedule, settings and history.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'list' -d 'List jobs: schedule, next run and time left, last run and its status, command.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'show' -d 'Show one job in full, with its recent runs; times in the job\'s own zone.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'rm' -d 'Remove a job and its history.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'enable' -d 'Enable a job (its next run is computed from now).'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'enable' -d 'Enable a job (its next run is computed from now: time spent disabled is not missed).'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'disable' -d 'Disable a job: it keeps its history but does not run.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'toggle' -d 'Enable a disabled job, or disable an enabled one.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'run' -d 'Run a job now (trigger manual), wait for it and print its output.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'run-due' -d 'Run everything due now, once, and wait for it: the command for the system cron.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'watch' -d 'Run the scheduler as a service: tick whenever something is due, until SIGTERM/SIGINT.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'history' -d 'Show recorded runs, newest first.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'logs' -d 'Print the captured output (stdout and stderr together) of one run.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'next' -d 'Show upcoming runs of jobs, or of an expression given with --cron / --every.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'history' -d 'Show recorded runs, newest first: when each started, how long it took, how it ended.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'logs' -d 'Print the captured output (stdout and stderr together) of a job\'s latest run, or of one run.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'next' -d 'Show upcoming runs of jobs, or of an expression given with --cron or --every.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'prune' -d 'Delete old history so the database does not grow without bound.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'collectors' -d 'List collectors registered in the schedcli.collectors entry-point group.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'status' -d 'Is a runner alive? Last tick, cron entry, and how many jobs are enabled, running, failing, overdue.'
@@ -184,6 +185,7 @@ complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'import' -d 'Im
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'config' -d 'Show the configuration file and its values.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'cron' -d 'Run \'schedcli run-due\' every minute from your crontab (one entry per database).'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'systemd' -d 'Run \'schedcli watch\' as a systemd user service (an alternative to the crontab entry).'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'completion' -d 'Print the completion script for SHELL (from the installed package) on stdout.'
 complete -c schedcli -n "__schedcli_using 'schedcli'" -l 'db' -r -F -d 'Database file (default: $XDG_DATA_HOME/schedcli/schedcli.db).'
 complete -c schedcli -n "__schedcli_using 'schedcli'" -l 'version' -d 'Show the version and exit.'
 complete -c schedcli -n "__schedcli_using 'schedcli'" -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -191,7 +193,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli'" -s 'h' -l 'help' -d 'Show 
 # schedcli add
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'cron' -x -d 'Cron expression: 5 fields or @hourly/@daily/@weekly/@monthly/@yearly.'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'every' -x -d 'Fixed interval such as 30m or 2d (first run one period from now).'
-complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'at' -x -d 'Run once at this ISO 8601 time (in --tz unless it has an offset).'
+complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'at' -x -d 'Run once at this time: ISO 8601 (in --tz unless it has an offset), +2h, \'today 18:00\' or \'tomorrow 09:00\'.'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'collector' -x -a '(__schedcli_dynamic collector)' -d 'Run a Python collector (registered name or module:function) instead of a command.'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'param' -x -d 'Parameter passed to the collector (repeatable).'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'tz' -x -a '(__schedcli_dynamic zone)' -d 'IANA time zone for the schedule (default: the machine\'s zone).'
@@ -217,7 +219,7 @@ complete -c schedcli -n "__schedcli_argument 'schedcli add' 2+" -F
 # schedcli edit
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'cron' -x -d 'Cron expression: 5 fields or @hourly/@daily/@weekly/@monthly/@yearly.'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'every' -x -d 'Fixed interval such as 30m or 2d (first run one period from now).'
-complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'at' -x -d 'Run once at this ISO 8601 time (in --tz unless it has an offset).'
+complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'at' -x -d 'Run once at this time: ISO 8601 (in --tz unless it has an offset), +2h, \'today 18:00\' or \'tomorrow 09:00\'.'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'collector' -x -a '(__schedcli_dynamic collector)' -d 'Run a Python collector (registered name or module:function) instead of a command.'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'param' -x -d 'Parameter passed to the collector (repeatable).'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'tz' -x -a '(__schedcli_dynamic zone)' -d 'IANA time zone for the schedule (default: the machine\'s zone).'
@@ -242,18 +244,29 @@ complete -c schedcli -n "__schedcli_argument 'schedcli edit' 0" -a '(__schedcli_
 complete -c schedcli -n "__schedcli_argument 'schedcli edit' 1" -a '(__fish_complete_command)'
 complete -c schedcli -n "__schedcli_argument 'schedcli edit' 2+" -F
 
+# schedcli rename
+complete -c schedcli -n "__schedcli_using 'schedcli rename'" -l 'json' -d 'Print one JSON document.'
+complete -c schedcli -n "__schedcli_using 'schedcli rename'" -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c schedcli -n "__schedcli_argument 'schedcli rename' 0" -a '(__schedcli_dynamic job)'
+
 # schedcli list
 complete -c schedcli -n "__schedcli_using 'schedcli list'" -l 'limit' -x -d 'Show at most N jobs (default: all).'
 complete -c schedcli -n "__schedcli_using 'schedcli list'" -l 'after' -x -a '(__schedcli_dynamic job)' -d 'Only jobs whose name sorts after NAME (next page).'
+complete -c schedcli -n "__schedcli_using 'schedcli list'" -l 'wide' -d 'Never shorten a column to fit the terminal.'
+complete -c schedcli -n "__schedcli_using 'schedcli list'" -l 'utc' -d 'Show times in UTC.'
 complete -c schedcli -n "__schedcli_using 'schedcli list'" -l 'json' -d 'Print one JSON document.'
+complete -c schedcli -n "__schedcli_using 'schedcli list'" -l 'csv' -d 'Print CSV: a header row, then one row per item (times in UTC).'
+complete -c schedcli -n "__schedcli_using 'schedcli list'" -l 'tsv' -d 'Print tab-separated values, like --csv.'
 complete -c schedcli -n "__schedcli_using 'schedcli list'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
 # schedcli show
+complete -c schedcli -n "__schedcli_using 'schedcli show'" -l 'utc' -d 'Show times in UTC.'
 complete -c schedcli -n "__schedcli_using 'schedcli show'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli show'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli show' 0" -a '(__schedcli_dynamic job)'
 
 # schedcli rm
+complete -c schedcli -n "__schedcli_using 'schedcli rm'" -s 'y' -l 'yes' -d 'Do not ask (on a terminal, rm asks first).'
 complete -c schedcli -n "__schedcli_using 'schedcli rm'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli rm'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli rm' 0" -a '(__schedcli_dynamic job)'
@@ -275,12 +288,13 @@ complete -c schedcli -n "__schedcli_argument 'schedcli toggle' 0" -a '(__schedcl
 
 # schedcli run
 complete -c schedcli -n "__schedcli_using 'schedcli run'" -l 'force' -d 'Run even if the job is already running.'
+complete -c schedcli -n "__schedcli_using 'schedcli run'" -l 'cron-env' -d 'Run it with the environment cron gives it (HOME, LOGNAME, SHELL=/bin/sh and cron\'s PATH only, plus the job\'s --env), to see what cron will do.'
 complete -c schedcli -n "__schedcli_using 'schedcli run'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli run'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli run' 0" -a '(__schedcli_dynamic job)'
 
 # schedcli run-due
-complete -c schedcli -n "__schedcli_using 'schedcli run-due'" -l 'now' -x -d 'Pretend it is this time (ISO 8601; machine zone unless an offset is given).'
+complete -c schedcli -n "__schedcli_using 'schedcli run-due'" -l 'now' -x -d 'Run what is due at this time instead of now (ISO 8601, machine zone unless it has an offset, or +2h). It records real history: runs, missed occurrences, next runs moved.'
 complete -c schedcli -n "__schedcli_using 'schedcli run-due'" -l 'dry-run' -d 'Show what would run; change nothing.'
 complete -c schedcli -n "__schedcli_using 'schedcli run-due'" -l 'max-parallel' -x -d 'Run at most N jobs at once (default: 4, or max_parallel in config.toml).'
 complete -c schedcli -n "__schedcli_using 'schedcli run-due'" -l 'json' -d 'Print one JSON document.'
@@ -291,17 +305,21 @@ complete -c schedcli -n "__schedcli_using 'schedcli watch'" -l 'max-parallel' -x
 complete -c schedcli -n "__schedcli_using 'schedcli watch'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
 # schedcli history
-complete -c schedcli -n "__schedcli_using 'schedcli history'" -l 'status' -x -a 'running success warning error timeout skipped missed interrupted' -d 'Only runs with this status.'
+complete -c schedcli -n "__schedcli_using 'schedcli history'" -l 'status' -x -a 'running success warning error timeout skipped missed interrupted' -d 'Only runs with this status: success, warning, error, timeout, interrupted, skipped, missed or running.'
 complete -c schedcli -n "__schedcli_using 'schedcli history'" -l 'limit' -x -d 'Show at most N runs.'
-complete -c schedcli -n "__schedcli_using 'schedcli history'" -l 'before' -x -a '(__schedcli_dynamic run)' -d 'Only runs older than this run id (next page).'
+complete -c schedcli -n "__schedcli_using 'schedcli history'" -l 'before' -x -a '(__schedcli_dynamic run)' -d 'Only runs older than this run (next page).'
+complete -c schedcli -n "__schedcli_using 'schedcli history'" -l 'wide' -d 'Never shorten a column to fit the terminal.'
+complete -c schedcli -n "__schedcli_using 'schedcli history'" -l 'utc' -d 'Show times in UTC.'
 complete -c schedcli -n "__schedcli_using 'schedcli history'" -l 'json' -d 'Print one JSON document.'
+complete -c schedcli -n "__schedcli_using 'schedcli history'" -l 'csv' -d 'Print CSV: a header row, then one row per item (times in UTC).'
+complete -c schedcli -n "__schedcli_using 'schedcli history'" -l 'tsv' -d 'Print tab-separated values, like --csv.'
 complete -c schedcli -n "__schedcli_using 'schedcli history'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli history' 0" -a '(__schedcli_dynamic job)'
 
 # schedcli logs
 complete -c schedcli -n "__schedcli_using 'schedcli logs'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli logs'" -s 'h' -l 'help' -d 'Show this message and exit.'
-complete -c schedcli -n "__schedcli_argument 'schedcli logs' 0" -a '(__schedcli_dynamic run)'
+complete -c schedcli -n "__schedcli_argument 'schedcli logs' 0" -a '(__schedcli_dynamic job)'
 
 # schedcli next
 complete -c schedcli -n "__schedcli_using 'schedcli next'" -s 'n' -l 'count' -x -d 'How many upcoming runs per job.'
@@ -309,7 +327,11 @@ complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'after' -x -d 'Sta
 complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'cron' -x -d 'Check a cron expression without a job.'
 complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'every' -x -d 'Check an interval without a job (from now).'
 complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'tz' -x -a '(__schedcli_dynamic zone)' -d 'Zone for --cron (default: the machine\'s zone).'
+complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'wide' -d 'Never shorten a column to fit the terminal.'
+complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'utc' -d 'Show times in UTC.'
 complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'json' -d 'Print one JSON document.'
+complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'csv' -d 'Print CSV: a header row, then one row per item (times in UTC).'
+complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'tsv' -d 'Print tab-separated values, like --csv.'
 complete -c schedcli -n "__schedcli_using 'schedcli next'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli next' 0" -a '(__schedcli_dynamic job)'
 
@@ -340,7 +362,11 @@ complete -c schedcli -n "__schedcli_using 'schedcli health'" -s 'h' -l 'help' -d
 
 # schedcli stats
 complete -c schedcli -n "__schedcli_using 'schedcli stats'" -l 'since' -x -d 'Only runs started within this long (e.g. 7d) [default: all].'
+complete -c schedcli -n "__schedcli_using 'schedcli stats'" -l 'wide' -d 'Never shorten a column to fit the terminal.'
+complete -c schedcli -n "__schedcli_using 'schedcli stats'" -l 'utc' -d 'Show times in UTC.'
 complete -c schedcli -n "__schedcli_using 'schedcli stats'" -l 'json' -d 'Print one JSON document.'
+complete -c schedcli -n "__schedcli_using 'schedcli stats'" -l 'csv' -d 'Print CSV: a header row, then one row per item (times in UTC).'
+complete -c schedcli -n "__schedcli_using 'schedcli stats'" -l 'tsv' -d 'Print tab-separated values, like --csv.'
 complete -c schedcli -n "__schedcli_using 'schedcli stats'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli stats' 0" -a '(__schedcli_dynamic job)'
 
@@ -379,11 +405,12 @@ complete -c schedcli -n "__schedcli_using 'schedcli config show'" -s 'h' -l 'hel
 # schedcli cron
 complete -c schedcli -n "__schedcli_needs_command 'schedcli cron'" -a 'install' -d 'Add (or update) the crontab line for this database; every other line is kept as it is.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli cron'" -a 'uninstall' -d 'Remove this database\'s crontab line; every other line is kept as it is.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli cron'" -a 'show' -d 'Print the crontab line for this database and whether it is installed.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli cron'" -a 'show' -d 'Print the crontab line install would write for this database, and whether it is installed.'
 complete -c schedcli -n "__schedcli_using 'schedcli cron'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
 # schedcli cron install
 complete -c schedcli -n "__schedcli_using 'schedcli cron install'" -l 'log' -r -F -d 'Append run-due\'s output here [default: $XDG_STATE_HOME/schedcli/cron.log].'
+complete -c schedcli -n "__schedcli_using 'schedcli cron install'" -l 'path' -x -d 'PATH for the jobs, colon-separated [default: your PATH now, absolute directories only, plus /usr/bin:/bin].'
 complete -c schedcli -n "__schedcli_using 'schedcli cron install'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli cron install'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -393,6 +420,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli cron uninstall'" -s 'h' -l '
 
 # schedcli cron show
 complete -c schedcli -n "__schedcli_using 'schedcli cron show'" -l 'log' -r -F -d 'Append run-due\'s output here [default: $XDG_STATE_HOME/schedcli/cron.log].'
+complete -c schedcli -n "__schedcli_using 'schedcli cron show'" -l 'path' -x -d 'PATH for the jobs, colon-separated [default: your PATH now, absolute directories only, plus /usr/bin:/bin].'
 complete -c schedcli -n "__schedcli_using 'schedcli cron show'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli cron show'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -404,3 +432,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli systemd'" -s 'h' -l 'help' -
 complete -c schedcli -n "__schedcli_using 'schedcli systemd unit'" -l 'install' -d 'Write it to $XDG_CONFIG_HOME/systemd/user/schedcli.service instead of printing it.'
 complete -c schedcli -n "__schedcli_using 'schedcli systemd unit'" -l 'force' -d 'With --install: replace a schedcli.service that schedcli did not generate.'
 complete -c schedcli -n "__schedcli_using 'schedcli systemd unit'" -s 'h' -l 'help' -d 'Show this message and exit.'
+
+# schedcli completion
+complete -c schedcli -n "__schedcli_using 'schedcli completion'" -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c schedcli -n "__schedcli_argument 'schedcli completion' 0" -a 'bash zsh fish'

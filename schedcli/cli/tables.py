@@ -1,0 +1,270 @@
+"""Tables for people, and CSV/TSV for programs.
+
+A table is one line per row and never wider than the terminal: columns that may shrink
+(a command, a detail) are shortened with ``…`` first, then columns that may go (how long
+ago, a trigger) are left out, lowest priority first. Piped, there is no width to fit
+(unless ``COLUMNS`` says one): only a command or detail longer than 200 characters is
+shortened, and no line ends in padding. ``--wide`` never shortens.
+
+On a terminal the header is bold and cells may have a style (rich, imported only
+there); piped or with ``NO_COLOR`` the text is plain.
+
+CSV and TSV are what sqlite-utils writes for ``--csv``/``--tsv`` (the csv module: a
+header row, then one row per item), with ``\\n`` line ends; values are the JSON ones:
+times ISO 8601 UTC, lists and objects as JSON, null as an empty field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Union
+
+ELLIPSIS = "…"
+SEP = "  "
+PIPED_CAP = 200  # piped (no width to fit), a command or detail is still shortened past this
+
+Cell = Union[str, tuple[str, str], list[tuple[str, str]]]  # text, (text, rich style), or styled pieces
+
+
+@dataclass
+class Column:
+    """One column. ``shrink`` and ``drop`` share one scale: when the table is too wide, the
+    steps are taken lowest number first (shrink this column down to ``min`` cells, or leave
+    it out) until it fits; 0 means never."""
+
+    header: str
+    shrink: int = 0
+    min: int = 0
+    drop: int = 0
+    right: bool = False  # right-aligned (numbers)
+    keep_end: bool = False  # shortening keeps the end (the newest of a strip) and adds no …
+
+
+def char_width(ch: str) -> int:
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def text_width(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    return sum(char_width(ch) for ch in text)
+
+
+def printable(text: str) -> str:
+    """One line: control characters (a newline in a command...) shown as ``⏎`` / ``?``."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ("⏎" if ch == "\n" else "?") for ch in text)
+
+
+def shorten(text: str, width: int, keep_end: bool = False) -> str:
+    """``text`` cut to ``width`` cells, with ``…`` where it was cut (unless ``keep_end``)."""
+    if text_width(text) <= width:
+        return text
+    if width <= 0:
+        return ""
+    if keep_end:
+        out, used = [], 0
+        for ch in reversed(text):
+            w = char_width(ch)
+            if used + w > width:
+                break
+            out.append(ch)
+            used += w
+        return "".join(reversed(out))
+    out, used = [], 0
+    for ch in text:
+        w = char_width(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + ELLIPSIS
+
+
+def _pieces(cell: Cell) -> list[tuple[str, str]]:
+    if isinstance(cell, str):
+        return [(printable(cell), "")]
+    if isinstance(cell, tuple):
+        return [(printable(cell[0]), cell[1])]
+    return [(printable(text), style) for text, style in cell]
+
+
+def _text(cell: Cell) -> str:
+    return "".join(text for text, _ in _pieces(cell))
+
+
+def _restyle(pieces: list[tuple[str, str]], text: str, from_end: bool) -> list[tuple[str, str]]:
+    """The styles of ``pieces`` laid over ``text``, a shortened form of their text (its
+    start, or with ``from_end`` its end; a final ``…`` takes the style before it)."""
+    styles = [style for piece, style in pieces for _ in piece]
+    if from_end:
+        styles = styles[len(styles) - len(text):]
+    else:
+        styles = styles[: len(text)]
+        styles += [styles[-1] if styles else ""] * (len(text) - len(styles))
+    out: list[tuple[str, str]] = []
+    for ch, style in zip(text, styles):
+        if out and out[-1][1] == style:
+            out[-1] = (out[-1][0] + ch, style)
+        else:
+            out.append((ch, style))
+    return out
+
+
+def fit(columns: list[Column], rows: list[list[Cell]], width: Optional[int],
+        cap: Optional[int] = None) -> list[tuple[int, int]]:
+    """Which columns to show and how wide: [(column index, width)], at most ``width`` in all;
+    a column that may shrink is at most ``cap`` wide."""
+    widths = [max([text_width(c.header)] + [text_width(_text(r[i])) for r in rows]) for i, c in enumerate(columns)]
+    if cap is not None:
+        widths = [min(w, max(cap, c.min)) if c.shrink else w for w, c in zip(widths, columns)]
+    shown = list(range(len(columns)))
+
+    def total() -> int:
+        return sum(widths[i] for i in shown) + len(SEP) * (len(shown) - 1)
+
+    if width is not None:
+        steps = sorted([(c.shrink, 0, i) for i, c in enumerate(columns) if c.shrink]
+                       + [(c.drop, 1, i) for i, c in enumerate(columns) if c.drop])
+        natural = list(widths)
+        shrunk: list[int] = []
+        for _, drop, i in steps:
+            over = total() - width
+            if over <= 0:
+                break
+            if drop:
+                shown.remove(i)
+            else:
+                widths[i] -= min(over, max(0, widths[i] - columns[i].min))
+                shrunk.append(i)
+        for i in reversed(shrunk):  # what a later step freed goes back, latest shrink first
+            if i in shown and total() < width:
+                widths[i] += min(width - total(), natural[i] - widths[i])
+    return [(i, widths[i]) for i in shown]
+
+
+Line = list[list[tuple[str, str]]]  # cells, each a list of (text, style) pieces
+
+
+def _cells(columns: list[Column], row: list[Cell], plan: list[tuple[int, int]]) -> Line:
+    out = []
+    for n, (i, w) in enumerate(plan):
+        pieces = _pieces(row[i])
+        full = "".join(text for text, _ in pieces)
+        text = shorten(full, w, columns[i].keep_end)
+        if text != full:
+            pieces = _restyle(pieces, text, columns[i].keep_end)
+        pad = " " * (w - text_width(text))
+        if columns[i].right:
+            pieces = [(pad, "")] + pieces
+        elif n < len(plan) - 1:
+            pieces = pieces + [(pad, "")]
+        out.append(pieces)
+    return out
+
+
+def table_width() -> Optional[int]:
+    """The width to fit: the terminal's on a terminal, else ``COLUMNS`` if set, else none."""
+    try:
+        tty = sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if tty:
+        import shutil
+
+        return shutil.get_terminal_size((80, 24)).columns
+    return None
+
+
+def render_lines(columns: list[Column], rows: list[list[Cell]], width: Optional[int],
+                 cap: Optional[int] = None) -> list[Line]:
+    """The header and the rows, fitted to ``width`` (see :func:`fit`)."""
+    plan = fit(columns, rows, width, cap)
+    header: list[Cell] = [(c.header, "bold") for c in columns]
+    lines = [_cells(columns, header, plan)] + [_cells(columns, row, plan) for row in rows]
+    if width is not None:  # a terminal narrower than the columns that cannot go
+        lines = [_cut(line, width) for line in lines]
+    return lines
+
+
+def line_text(line: Line) -> str:
+    return SEP.join("".join(text for text, _ in cell) for cell in line).rstrip()
+
+
+def _cut(line: Line, width: int) -> Line:
+    """A line cut to ``width`` cells (the last cell kept ends in ``…``)."""
+    out: Line = []
+    used = 0
+    for n, cell in enumerate(line):
+        if n:
+            if used + len(SEP) >= width:
+                break
+            used += len(SEP)
+        text = "".join(t for t, _ in cell)
+        room = width - used
+        if text_width(text) <= room:
+            out.append(cell)
+            used += text_width(text)
+            continue
+        out.append(_restyle(cell, shorten(text.rstrip(), room), False))
+        break
+    return out
+
+
+def print_table(columns: list[Column], rows: list[list[Cell]], *, wide: bool = False) -> None:
+    width = None if wide else table_width()
+    lines = render_lines(columns, rows, width, None if wide or width is not None else PIPED_CAP)
+    from schedcli.cli.render import styled
+
+    if not styled():
+        sys.stdout.write("".join(line_text(line) + "\n" for line in lines))
+        sys.stdout.flush()
+        return
+    from rich.text import Text
+
+    from schedcli.cli.render import console
+
+    out = console()
+    for line in lines:
+        text = Text()
+        for n, cell in enumerate(line):
+            if n:
+                text.append(SEP)
+            for piece, style in cell:
+                text.append(piece, style=style or None)
+        text.rstrip()
+        out.print(text, no_wrap=True, overflow="ignore", crop=False, soft_wrap=True)
+
+
+# -- CSV and TSV ---------------------------------------------------------------------------
+
+
+def _value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return value
+
+
+def write_delimited(header: list[str], docs: Iterable[dict[str, Any]], tsv: bool = False) -> None:
+    """``docs`` (JSON documents) as CSV or TSV: a header row, then one row per document."""
+    import csv
+
+    writer = csv.writer(sys.stdout, dialect="excel-tab" if tsv else "excel", lineterminator="\n")
+    writer.writerow(header)
+    for doc in docs:
+        writer.writerow([_value(doc.get(key)) for key in header])
+    sys.stdout.flush()
