@@ -234,7 +234,7 @@ def rename(
       schedcli rename backup backup-etc
     """
     from schedcli.cli import render
-    from schedcli.services.job_rename import rename_job
+    from schedcli.services.jobs import rename_job
 
     job = rename_job(state_of(ctx).store(), name, new_name, current_time())
     if json_out:

@@ -9,7 +9,7 @@ from typing import Any
 
 from schedcli import schedule as sched
 from schedcli.store import Store
-from schedcli.errors import InvalidSchedule, InvalidValue, UsageError
+from schedcli.errors import InvalidSchedule, InvalidValue, JobExists, JobNotFound, UsageError
 from schedcli.model import CATCH_UP_POLICIES, OVERLAP_POLICIES, Job, JobSpec
 from schedcli.schedule import local_zone_name, parse_when, zone
 
@@ -197,6 +197,24 @@ def edit_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
             changes["updated_at"] = now.timestamp()
             store.update_job(job.id, changes)
     return store.get_job(name)
+
+
+def rename_job(store: Store, name: str, new_name: str, now: datetime) -> Job:
+    """Rename job ``name`` to ``new_name`` (both checked); its runs follow."""
+    check_name(name)
+    check_name(new_name)
+    with store.write():
+        job = store.get_job(name)
+        if new_name == name:
+            return job
+        try:
+            store.get_job(new_name)
+        except JobNotFound:
+            pass
+        else:
+            raise JobExists(f"a job named {new_name!r} already exists (remove it first: schedcli rm {new_name})")
+        store.rename_job(job.id, new_name, now.timestamp())
+    return store.get_job(new_name)
 
 
 def set_enabled(store: Store, name: str, enabled: bool | None, now: datetime) -> Job:

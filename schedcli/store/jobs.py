@@ -60,6 +60,16 @@ class JobQueries(Connection):
         sets = ", ".join(f"{k} = ?" for k in row)
         self._q(f"UPDATE jobs SET {sets} WHERE id = ?", [*row.values(), job_id])
 
+    def rename_job(self, job_id: int, new_name: str, updated_at: float) -> None:
+        """Give job ``job_id`` the name ``new_name``, in ``jobs`` and in every one of its
+        ``runs`` (which carry their job's name, so that history reads without a join).
+        Call inside ``write()``. Raises :class:`JobExists` when the name is taken."""
+        try:
+            self._q("UPDATE jobs SET name = ?, updated_at = ? WHERE id = ?", (new_name, updated_at, job_id))
+        except sqlite3.IntegrityError:
+            raise JobExists(f"a job named {new_name!r} already exists") from None
+        self._q("UPDATE runs SET job = ? WHERE job_id = ?", (new_name, job_id))
+
     def set_next_runs(self, pairs: list[tuple[int | None, int]]) -> None:
         """Move many jobs' next_run_at at once: (next_run_at, job id) pairs."""
         self._q_many("UPDATE jobs SET next_run_at = ? WHERE id = ?", pairs)
