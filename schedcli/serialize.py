@@ -74,5 +74,6 @@ def run_dict(run: Run, output: str | None = None) -> dict[str, Any]:
 def run_summary(run: Run) -> str:
     duration = f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""
     exit_part = f", exit code {run.exit_code}" if run.exit_code is not None else ""
-    reason = f" ({run.reason})" if run.reason and run.status not in ("success",) else ""
+    said = run.reason and (run.status == "success" or run.reason == f"exit code {run.exit_code}")
+    reason = f" ({run.reason})" if run.reason and not said else ""
     return f"run #{run.id} {run.job}: {run.status}{duration}{exit_part}{reason}"

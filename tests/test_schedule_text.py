@@ -43,6 +43,8 @@ def test_parse_duration_valid(text: str, seconds: int) -> None:
     [
         ("0s", "greater than zero"),
         ("0h0m", "greater than zero"),
+        ("0", "greater than zero"),  # not "a unit is required, e.g. 0s"
+        ("000", "greater than zero"),
         ("-5m", "positive"),
         ("5", "unit is required"),
         ("300", "unit is required"),

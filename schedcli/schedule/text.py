@@ -57,6 +57,8 @@ def parse_duration(text: str) -> int:
         raise InvalidDuration(f"invalid duration {shown}: spaces are not allowed; write e.g. 1h30m")
     if text.startswith("-"):
         raise InvalidDuration(f"invalid duration {shown}: it must be positive")
+    if text.isdigit() and int(text) == 0:
+        raise InvalidDuration(f"invalid duration {shown}: it must be greater than zero")
     if text.isdigit():
         raise InvalidDuration(
             f"invalid duration {shown}: a unit is required (s, m, h, d or w), e.g. {text}s or {text}m"
