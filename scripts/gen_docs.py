@@ -121,7 +121,8 @@ FILES: tuple[tuple[str, str], ...] = (
     ("$XDG_CONFIG_HOME/schedcli/config.toml", "Optional configuration: defaults for new jobs and runners, "
      "retention and hooks (see schedcli config)."),
     ("$XDG_STATE_HOME/schedcli/cron.log", "Default log of the crontab entry written by schedcli cron install."),
-    ("$XDG_CONFIG_HOME/systemd/user/schedcli.service", "The unit written by schedcli systemd unit --install."),
+    ("$XDG_CONFIG_HOME/systemd/user/schedcli.service", "The unit written by schedcli systemd unit --install for the default "
+     "database (another database gets schedcli-NAME-HASH.service, so that each has its own)."),
 )
 EXIT_STATUS: tuple[tuple[str, str], ...] = (
     ("0", "Success (for run: the run ended success or warning; for run-due: nothing that ran failed)."),

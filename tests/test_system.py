@@ -403,13 +403,15 @@ def test_systemd_unit_is_printed(cli, db_path):
 
 
 def test_systemd_unit_install(cli, sh, db_path):
-    path = Path(os.environ["XDG_CONFIG_HOME"]) / "systemd" / "user" / "schedcli.service"
+    name = integration.unit_name(db_path)
+    assert re.fullmatch(r"schedcli-schedcli-[0-9a-f]{6}\.service", name)  # not the default database's
+    path = Path(os.environ["XDG_CONFIG_HOME"]) / "systemd" / "user" / name
     printed = cli("systemd", "unit").stdout
     r = sh("systemd", "unit", "--install")
     assert r.exit_code == 0, r.stderr
     assert path.read_text() == printed
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
-    assert "systemctl --user daemon-reload && systemctl --user enable --now schedcli.service" in r.stdout
+    assert f"systemctl --user daemon-reload && systemctl --user enable --now {name}" in r.stdout
     assert "Unchanged" in cli("systemd", "unit", "--install").stdout
 
     path.write_text("[Service]\nExecStart=/bin/true\n")  # somebody else's unit
@@ -418,6 +420,21 @@ def test_systemd_unit_install(cli, sh, db_path):
     assert path.read_text() == "[Service]\nExecStart=/bin/true\n"
     assert cli("systemd", "unit", "--install", "--force").exit_code == 0
     assert path.read_text() == printed
+
+
+def test_each_database_has_its_own_unit(cli, sh, db_path, tmp_path):
+    units = Path(os.environ["XDG_CONFIG_HOME"]) / "systemd" / "user"
+    other = tmp_path / "other" / "schedcli.db"  # the same file name, another database
+    other.parent.mkdir(mode=0o700)
+    assert sh("systemd", "unit", "--install").exit_code == 0
+    assert sh("systemd", "unit", "--install", db=other).exit_code == 0
+    default = sh("systemd", "unit", "--install", db=None)
+    assert default.exit_code == 0, default.stderr
+    assert "enable --now schedcli.service" in default.stdout
+    texts = {p.name: p.read_text() for p in units.iterdir()}
+    assert len(texts) == 3 and "schedcli.service" in texts
+    for db in (db_path, other):
+        assert f"--db {db} watch" in texts[integration.unit_name(db)]  # each unit runs its own database
 
 
 def test_systemd_quoting():

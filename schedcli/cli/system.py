@@ -238,8 +238,8 @@ app.add_typer(systemd_app, name="systemd")
 @systemd_app.command("unit", cls=Command)
 def systemd_unit(
     ctx: typer.Context,
-    install: bool = typer.Option(False, "--install", help="Write it to $XDG_CONFIG_HOME/systemd/user/schedcli.service instead of printing it."),
-    force: bool = typer.Option(False, "--force", help="With --install: replace a schedcli.service that schedcli did not generate."),
+    install: bool = typer.Option(False, "--install", help="Write it to $XDG_CONFIG_HOME/systemd/user/ instead of printing it: schedcli.service for the default database, schedcli-NAME-HASH.service for another."),
+    force: bool = typer.Option(False, "--force", help="With --install: replace a unit of that name that schedcli did not generate."),
 ) -> None:
     """Print a systemd user unit running 'schedcli watch' for this database (Restart=on-failure).
 
@@ -249,7 +249,7 @@ def systemd_unit(
       schedcli systemd unit
       schedcli systemd unit --install
     """
-    from schedcli.system.systemd_unit import LINGER_HINT, SYSTEMD_HINT, install_unit, unit_text
+    from schedcli.system.systemd_unit import LINGER_HINT, install_unit, systemd_hint, unit_text
 
     state = state_of(ctx)
     if not install:
@@ -265,5 +265,5 @@ def systemd_unit(
     verb = {"installed": "Wrote", "updated": "Updated", "unchanged": "Unchanged:"}[action]
     render.message(f"{verb} {path}")
     render.message("Start it (and at every login) with:")
-    render.message(f"  {SYSTEMD_HINT}")
+    render.message(f"  {systemd_hint(store.path)}")
     render.message(f"  {LINGER_HINT}")

@@ -38,7 +38,9 @@ from schedcli.system.systemd_unit import (
     UNIT_NAME,
     UNIT_STOP_TIMEOUT,
     install_unit,
+    systemd_hint,
     systemd_quote,
+    unit_name,
     unit_path,
     unit_text,
 )
@@ -49,5 +51,5 @@ __all__ = [
     "uninstall_cron", "with_entry", "without_entry", "write_crontab",
     "IntegrationError", "absolute_db", "schedcli_argv",
     "LINGER_HINT", "SYSTEMD_HINT", "UNIT_GENERATED_BY", "UNIT_NAME", "UNIT_STOP_TIMEOUT", "install_unit",
-    "systemd_quote", "unit_path", "unit_text",
+    "systemd_hint", "systemd_quote", "unit_name", "unit_path", "unit_text",
 ]

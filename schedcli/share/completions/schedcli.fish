@@ -429,8 +429,8 @@ complete -c schedcli -n "__schedcli_needs_command 'schedcli systemd'" -a 'unit' 
 complete -c schedcli -n "__schedcli_using 'schedcli systemd'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
 # schedcli systemd unit
-complete -c schedcli -n "__schedcli_using 'schedcli systemd unit'" -l 'install' -d 'Write it to $XDG_CONFIG_HOME/systemd/user/schedcli.service instead of printing it.'
-complete -c schedcli -n "__schedcli_using 'schedcli systemd unit'" -l 'force' -d 'With --install: replace a schedcli.service that schedcli did not generate.'
+complete -c schedcli -n "__schedcli_using 'schedcli systemd unit'" -l 'install' -d 'Write it to $XDG_CONFIG_HOME/systemd/user/ instead of printing it: schedcli.service for the default database, schedcli-NAME-HASH.service for another.'
+complete -c schedcli -n "__schedcli_using 'schedcli systemd unit'" -l 'force' -d 'With --install: replace a unit of that name that schedcli did not generate.'
 complete -c schedcli -n "__schedcli_using 'schedcli systemd unit'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
 # schedcli completion
