@@ -9,6 +9,11 @@ processes all descend from such adopted children, so if none is alive (other
 than those of another running job's session), nothing is left and no scan is
 needed (:func:`job_surely_gone`).  Adopted orphans that exit are reaped.
 
+An adopted orphan that left the job's session (``setsid``) is told apart from
+other jobs' by the job's mark in its environment (``ProcessSpec.marker``: the engine
+marks each run with ``SCHEDCLI_RUN_ID``): :func:`marked_orphans` finds them and
+:func:`signal_orphans` ends them, with their groups and sessions.
+
 A process that is not a subreaper (a program using this package directly that
 never called :func:`become_subreaper`, or one that turned it off) gets no such
 proof: :func:`job_surely_gone` answers "not proven" and the caller scans
