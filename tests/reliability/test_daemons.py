@@ -111,3 +111,20 @@ def test_the_daemon_of_a_run_still_going_on_is_left_alone(tmp_path, db_path):
         runner.communicate()
         if pid:
             kill_quietly(pid)
+
+
+def test_a_timeout_ends_the_daemons_too(tmp_path, db_path):
+    daemon = tmp_path / "daemon.pid"
+    add(db_path, "d", T0, kind="every", expr="1m", timeout=1.0,
+        command=[f"{_daemonize(tmp_path, daemon, ignore_term=True)}; exec sleep 1000"])
+    runner = start(db_path, "run-due", "--now", iso(T0 + timedelta(minutes=1)))
+    out, err = runner.communicate(timeout=60)
+    pid = read_pid(daemon)
+    try:
+        assert runner.returncode == 1, err
+        assert pid and not pid_exists(pid), "the daemon outlived its timed-out job"
+        [run] = history(db_path)
+        assert run.status == "timeout"
+    finally:
+        if pid:
+            kill_quietly(pid)
