@@ -14,7 +14,9 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +107,70 @@ def test_a_left_over_wal_is_read_on_a_read_only_file_system(db_path, read_only_d
     assert "renamed" in r.stdout  # what the -wal holds is seen, not a stale file
     with sqlite3.connect(db_path) as conn:  # and nothing was lost
         assert conn.execute("SELECT name FROM jobs").fetchall() == [("renamed",)]
+
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def private_dir():
+    """A directory the user who runs the commands owns: this user's, or nobody's when
+    the tests run as root (root ignores file modes, so the commands run as nobody)."""
+    base = tempfile.mkdtemp(prefix="schedcli-ro-")
+    os.chmod(base, 0o755)  # the way in; home itself is private
+    home = os.path.join(base, "home")
+    os.mkdir(home, 0o700)
+    try:
+        yield Path(home)
+    finally:
+        for directory, _, _ in os.walk(base):
+            os.chmod(directory, 0o700)
+        shutil.rmtree(base)
+
+
+def _as_owner(argv):
+    if os.geteuid() != 0:
+        return argv
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv(1) is not installed: cannot run a command as another user")
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *argv]
+
+
+def _give_away(path):
+    if os.geteuid() == 0:
+        for directory, dirs, files in os.walk(path.parent):
+            for name in [directory, *(os.path.join(directory, f) for f in files)]:
+                os.chown(name, NOBODY, NOBODY)
+
+
+def _run_as_owner(db_path, *args):
+    home = str(db_path.parent)
+    env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=f"{home}/config", XDG_DATA_HOME=f"{home}/data")
+    return subprocess.run(_as_owner(schedcli(db_path, *args)), capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL, env=env)
+
+
+@pytest.mark.parametrize("locked", ["file 0400", "directory 0500"])
+def test_a_database_its_owner_may_not_write(private_dir, locked):
+    db_path = private_dir / "schedcli.db"
+    _prepare(db_path)
+    _give_away(db_path)
+    probe = _run_as_owner(db_path, "list")
+    if probe.returncode != 0:
+        pytest.skip(f"cannot run schedcli as uid {NOBODY}: {probe.stderr.strip()[-300:]}")
+    if locked == "file 0400":
+        os.chmod(db_path, 0o400)
+    else:
+        os.chmod(private_dir, 0o500)
+    try:
+        for args in READERS:
+            r = _run_as_owner(db_path, *args)
+            assert r.returncode == 0, (args, r.stdout, r.stderr)
+            assert "Error" not in r.stderr, (args, r.stderr)
+        r = _run_as_owner(db_path, "run-due")
+        assert r.returncode == 1 and "read-only" in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
+            assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1  # nothing recorded
+    finally:
+        os.chmod(private_dir, 0o700)
