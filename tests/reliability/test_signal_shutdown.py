@@ -117,3 +117,23 @@ def test_second_signal_during_shutdown_does_not_cut_it_short(tmp_path, db_path, 
         for job_pid, gc_pid in pids:
             kill_quietly(job_pid)
             kill_quietly(gc_pid)
+
+
+def test_watch_started_under_nohup_goes_on_ignoring_sighup(tmp_path, db_path):
+    watch = start(db_path, "watch", preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    try:
+        wait_for(lambda: db_path.exists(), what="the database")
+        watch.send_signal(signal.SIGHUP)
+        # Still running: it runs a job added after the SIGHUP.
+        now = datetime.now(UTC).replace(microsecond=0)
+        add(db_path, "after", now - timedelta(seconds=59), kind="every", expr="1m", command=["true"])
+        wait_for(lambda: [r.status for r in history(db_path)] == ["success"], timeout=30,
+                 what="watch to run the job added after SIGHUP")
+        assert watch.poll() is None
+        watch.send_signal(signal.SIGTERM)
+        out, err = watch.communicate(timeout=30)
+        assert watch.returncode == 143, err
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.communicate()
