@@ -119,10 +119,17 @@ def test_second_signal_during_shutdown_does_not_cut_it_short(tmp_path, db_path, 
             kill_quietly(gc_pid)
 
 
+def _registered(db_path):
+    from schedcli.store import Store
+
+    with Store(db_path) as store:
+        return store.conn.execute("SELECT count(*) FROM runners WHERE stopped_at IS NULL").fetchone()[0]
+
+
 def test_watch_started_under_nohup_goes_on_ignoring_sighup(tmp_path, db_path):
     watch = start(db_path, "watch", preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
     try:
-        wait_for(lambda: db_path.exists(), what="the database")
+        wait_for(lambda: db_path.exists() and _registered(db_path), what="watch to register")
         watch.send_signal(signal.SIGHUP)
         # Still running: it runs a job added after the SIGHUP.
         now = datetime.now(UTC).replace(microsecond=0)
