@@ -70,10 +70,13 @@ def test_run_due_ends_the_daemons_a_job_left(tmp_path, db_path, ignore_term):
                 kill_quietly(pid)
 
 
-def test_watch_ends_the_daemon_a_job_left(tmp_path, db_path):
+@pytest.mark.parametrize("due_in", [1, 3], ids=["soon", "held"])
+def test_watch_ends_the_daemon_a_job_left(tmp_path, db_path, due_in):
+    """``held``: due late enough for watch to hold its process ready before the
+    instant, so the run's id (its mark) reaches it through the gate."""
     daemon = tmp_path / "daemon.pid"
     now = datetime.now(UTC).replace(microsecond=0)
-    add(db_path, "d", now - timedelta(seconds=59), kind="every", expr="1m",
+    add(db_path, "d", now - timedelta(seconds=60 - due_in), kind="every", expr="1m",
         command=[f"{_daemonize(tmp_path, daemon)}; echo started"])
     watch = start(db_path, "watch")
     try:
