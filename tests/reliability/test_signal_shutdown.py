@@ -144,3 +144,25 @@ def test_watch_started_under_nohup_goes_on_ignoring_sighup(tmp_path, db_path):
         if watch.poll() is None:
             watch.kill()
             watch.communicate()
+
+
+@pytest.mark.parametrize("first, second, code", [(signal.SIGHUP, None, 129), (signal.SIGTERM, signal.SIGHUP, 143)])
+def test_run_stops_on_sighup_and_finishes_its_shutdown(tmp_path, db_path, first, second, code):
+    (tmp_path / "xdg-config" / "schedcli").mkdir(parents=True)
+    (tmp_path / "xdg-config" / "schedcli" / "config.toml").write_text('kill_grace = "2s"\n')
+    files = _jobs(tmp_path, db_path, T0, count=1, ignore_term=True)
+    runner = start(db_path, "run", "job0")
+    pids = _started(files)
+    try:
+        runner.send_signal(first)
+        if second is not None:
+            wait_for(lambda: files[0][2].exists(), timeout=30, what="the job to get SIGTERM")
+            runner.send_signal(second)
+        out, err = runner.communicate(timeout=30)
+        assert runner.returncode == code, err
+        assert "Traceback" not in err
+        _check_nothing_left(pids, db_path, 1)
+    finally:
+        for job_pid, gc_pid in pids:
+            kill_quietly(job_pid)
+            kill_quietly(gc_pid)
