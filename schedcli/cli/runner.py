@@ -1,6 +1,6 @@
 """The commands that run jobs: ``run`` (one job now), ``run-due`` (what is due, once: for cron)
 and ``watch`` (the service). Each builds its engine with :func:`_engine`, then runs it with
-SIGTERM/SIGINT turned into a stop request.
+SIGTERM, SIGINT and SIGHUP turned into a stop request.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def watch(
     ctx: typer.Context,
     max_parallel: Optional[int] = typer.Option(None, opts.MAX_PARALLEL.name, metavar=opts.MAX_PARALLEL.metavar, help=opts.MAX_PARALLEL.help),
 ) -> None:
-    """Run the scheduler as a service: tick whenever something is due, until SIGTERM/SIGINT.
+    """Run the scheduler as a service: tick whenever something is due, until SIGTERM, SIGINT or SIGHUP.
 
     Notices jobs added or changed by other processes within a second. Writes one line
     per run to stderr, each starting with an ISO 8601 time. Runs intervals under a

@@ -60,6 +60,7 @@ class Launcher:
             timeout=job.timeout,
             kill_grace=self.kill_grace,
             output_cap=self.output_cap,
+            marker="SCHEDCLI_RUN_ID",  # the runner ends, with the run, what the job daemonized
         )
 
     @staticmethod

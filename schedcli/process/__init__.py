@@ -26,10 +26,15 @@ When the child exits while other processes of its job remain (for example
 open forever), they receive SIGTERM and, if any remain after ``kill_grace``,
 SIGKILL.  "The job" is every process in the child's process group *and* every
 process of its session that moved to another process group (``setpgid``, as
-``timeout(1)`` does).  Only a process that starts a new session of its own
-(``setsid``, a classic double-forking daemon) escapes; if it keeps the output
-pipe open, the supervisor stops waiting for end-of-file shortly after the job is
-gone, and whatever that process writes afterwards is not captured.
+``timeout(1)`` does).  A process that starts a new session of its own
+(``setsid``, a classic double-forking daemon) is part of the job too when the
+runner is a child subreaper (:func:`prepare_runner`) and the job's
+:class:`ProcessSpec` has a ``marker``: once adopted, it is recognised by the mark in
+its environment (:func:`~schedcli.process.adoption.marked_orphans`) and ended with
+the job, round after round until none is left.  Without a subreaper, or when
+the process dropped the mark from its environment, it escapes; if it keeps the
+output pipe open, the supervisor stops waiting for end-of-file shortly after the
+job is gone, and whatever that process writes afterwards is not captured.
 
 Orphans of a crashed runner
 ---------------------------

@@ -9,6 +9,11 @@ processes all descend from such adopted children, so if none is alive (other
 than those of another running job's session), nothing is left and no scan is
 needed (:func:`job_surely_gone`).  Adopted orphans that exit are reaped.
 
+An adopted orphan that left the job's session (``setsid``) is told apart from
+other jobs' by the job's mark in its environment (``ProcessSpec.marker``: the engine
+marks each run with ``SCHEDCLI_RUN_ID``): :func:`marked_orphans` finds them and
+:func:`signal_orphans` ends them, with their groups and sessions.
+
 A process that is not a subreaper (a program using this package directly that
 never called :func:`become_subreaper`, or one that turned it off) gets no such
 proof: :func:`job_surely_gone` answers "not proven" and the caller scans
@@ -23,7 +28,7 @@ from __future__ import annotations
 import os
 import threading
 
-from schedcli.process.procfs import KILL_CONFIRM_TIMEOUT, is_dead_state, read_stat
+from schedcli.process.procfs import KILL_CONFIRM_TIMEOUT, is_dead_state, read_stat, signal_job, valid_pid
 
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_GET_CHILD_SUBREAPER = 37
@@ -197,3 +202,54 @@ def job_surely_gone(pgid: int) -> bool:
             continue  # a job that another thread has just started
         return False
     return True
+
+
+def _carries(pid: int, mark: bytes) -> bool:
+    """Does process ``pid``'s environment (as it was exec'd) hold the entry ``mark``?"""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            data = f.read()
+    except OSError:  # gone, or not ours to read
+        return False
+    return mark in data.split(b"\0")
+
+
+def marked_orphans(mark: bytes) -> list[tuple[int, int, int]]:
+    """``(pid, pgrp, session)`` of the live orphans this process adopted whose
+    environment carries ``mark`` (``NAME=VALUE``, :meth:`ProcessSpec.mark`): processes
+    of one job that left its session (``setsid``) and whose parent is gone.  Empty
+    when this process is not a subreaper: then nothing is adopted, and such a process
+    cannot be found.  Never a job leader, nor a child of this process's own session."""
+    if not is_subreaper():
+        return []
+    children = _adopted_children()
+    if not children:
+        return []
+    own_session = os.getsid(0)
+    found = []
+    for pid in children:
+        if pid in LEADERS:
+            continue
+        stat = read_stat(pid)
+        if stat is None or is_dead_state(stat[0]):
+            continue
+        _, pgrp, session, _ = stat
+        if session != own_session and _carries(pid, mark):
+            found.append((pid, pgrp, session))
+    return found
+
+
+def signal_orphans(orphans: list[tuple[int, int, int]], sig: int) -> None:
+    """Send ``sig`` to each adopted orphan of :func:`marked_orphans`, and to its process
+    group and session: every member of those descends from the job too (a process
+    can only join a group of its own session, and a session is made by its leader).
+    An adopted orphan is this process's child: its pid cannot be reused before it is
+    reaped, nor a group or session id while the group or session exists."""
+    for pid, pgrp, session in orphans:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for group in {pgrp, session}:
+            if valid_pid(group):
+                signal_job(group, sig)

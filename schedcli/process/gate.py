@@ -80,6 +80,9 @@ class Gate:
                 return False
             self._loaded = True
             fd = self._fd
+            if spec.marker is not None and spec.marker in env:
+                # The job's mark is what the run adds (its run id), not what it was prepared with.
+                self.running._mark = f"{spec.marker}={env[spec.marker]}".encode("utf-8", "surrogateescape")
         try:
             view = memoryview("".join(lines).encode())
             while view:

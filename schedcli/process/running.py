@@ -25,7 +25,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from schedcli.process.adoption import LEADERS, job_surely_gone, live_adopted
+from schedcli.process.adoption import LEADERS, job_surely_gone, live_adopted, marked_orphans, signal_orphans
 from schedcli.process.output import OutputBuffer
 from schedcli.process.procfs import KILL_CONFIRM_TIMEOUT, job_alive, process_identity, signal_job, term_job
 from schedcli.process.spec import Outcome, ProcessSpec, check_seconds
@@ -74,6 +74,7 @@ class Running:
         self.identity = None
         self.error = message
         self._proc = None
+        self._mark = None
         self._done = threading.Event()
         self._outcome = Outcome.without_output(exit_code, message, time.monotonic() - t0)
         self._done.set()
@@ -111,6 +112,10 @@ class Running:
         self._give_up_at: float | None = None
         self._eof_deadline = 0.0
         self._timer_seq = 0
+        # What marks this job's processes that left its session (ProcessSpec.marker),
+        # and those of them that have had their SIGTERM.
+        self._mark = spec.mark()
+        self._orphans_termed: set[int] = set()
 
         self.identity = process_identity(proc.pid)
         self._buffer = OutputBuffer(spec.output_cap)
@@ -216,13 +221,14 @@ class Running:
             self._exit_time = time.monotonic()
             self._exited = True
         pgid = self.pid
-        if job_surely_gone(pgid) or not job_alive(pgid):
+        if job_surely_gone(pgid) or not (job_alive(pgid) or self._left_orphans()):
             self._reap()
         else:
             # Leftovers: end the rest of the job (SIGTERM now, SIGKILL after the grace).
             if not self._term_sent:
                 term_job(pgid)
                 self._term_sent = True
+            self._term_new_orphans()
             if self._kill_at is None:
                 self._kill_at = time.monotonic() + self.spec.kill_grace
             self._phase = _CLEANING_UP
@@ -262,17 +268,21 @@ class Running:
             kill_at = _min(self._kill_at, self._term_kill_at)
         if not self._term_sent and kill_at is not None:
             term_job(self.pid)
+            self._term_new_orphans()
             self._term_sent = True
         if not self._kill_sent and kill_at is not None and now >= kill_at:
             signal_job(self.pid, signal.SIGKILL)
+            signal_orphans(self._left_orphans(), signal.SIGKILL)
             self._kill_sent = True
         self._set_timer(_min(self._timeout_at, None if self._kill_sent else kill_at))
 
     def _step_cleaning_up(self) -> None:
         pgid = self.pid
         while True:
-            if not job_alive(pgid):
+            orphans = self._left_orphans()
+            if not job_alive(pgid) and not orphans:
                 break
+            self._term_new_orphans(orphans)
             now = time.monotonic()
             with self._lock:
                 kill_at = _min(self._kill_at, self._term_kill_at)
@@ -282,8 +292,10 @@ class Running:
                 if now >= self._give_up_at:
                     break  # unkillable (e.g. stuck in the kernel): stop waiting
                 signal_job(pgid, signal.SIGKILL)
+                signal_orphans(orphans, signal.SIGKILL)
             elif kill_at is not None and now >= kill_at:
                 signal_job(pgid, signal.SIGKILL)
+                signal_orphans(orphans, signal.SIGKILL)
                 self._kill_sent = True
                 continue
             pause = self._poll_interval
@@ -294,6 +306,21 @@ class Running:
             return
         live_adopted()  # reaps the leftovers just ended
         self._reap()
+
+    def _left_orphans(self) -> list[tuple[int, int, int]]:
+        """The processes of this job that left its session and were adopted by this
+        runner (a subreaper), found by the job's mark; empty without a mark."""
+        return marked_orphans(self._mark) if self._mark is not None else []
+
+    def _term_new_orphans(self, orphans: list[tuple[int, int, int]] | None = None) -> None:
+        """SIGTERM (and SIGCONT) to the job's adopted orphans that have not had it yet."""
+        if self._mark is None:
+            return
+        for orphan in self._left_orphans() if orphans is None else orphans:
+            if orphan[0] not in self._orphans_termed:
+                self._orphans_termed.add(orphan[0])
+                signal_orphans([orphan], signal.SIGTERM)
+                signal_orphans([orphan], signal.SIGCONT)
 
     def _set_timer(self, when: float | None) -> None:
         self._timer_seq += 1

@@ -19,6 +19,14 @@ class ProcessSpec:
     complete environment of the child: nothing is inherited from the runner.
     ``argv`` and ``env`` are copied, so later changes by the caller have no
     effect.  Invalid values raise ``TypeError`` / ``ValueError``.
+
+    ``marker`` names a variable of ``env`` whose value tells this job's processes from
+    those of every other job of the runner (the engine uses ``SCHEDCLI_RUN_ID``).
+    Under a runner that is a child subreaper (:func:`~schedcli.process.prepare_runner`)
+    a process that left the job's session (``setsid``, a double-forking daemon) is
+    adopted by the runner once its parent is gone; if its environment
+    (``/proc/PID/environ``) carries ``NAME=VALUE`` it is ended with the job, as its
+    process group and session are (see :mod:`schedcli.process.adoption`).
     """
 
     argv: list[str]
@@ -27,6 +35,7 @@ class ProcessSpec:
     timeout: float | None = None
     kill_grace: float = DEFAULT_KILL_GRACE
     output_cap: int = DEFAULT_OUTPUT_CAP
+    marker: str | None = None
 
     def __post_init__(self) -> None:
         argv = self.argv
@@ -69,6 +78,18 @@ class ProcessSpec:
             raise TypeError("output_cap must be an int")
         if self.output_cap < 0:
             raise ValueError("output_cap must not be negative")
+        if self.marker is not None:
+            if not isinstance(self.marker, str):
+                raise TypeError("marker must be the name of an environment variable, or None")
+            if not self.marker or "=" in self.marker or "\0" in self.marker:
+                raise ValueError(f"invalid environment variable name: {self.marker!r}")
+
+    def mark(self) -> bytes | None:
+        """The ``NAME=VALUE`` entry that marks this job's processes, or None (no
+        ``marker``, or ``env`` does not set it)."""
+        if self.marker is None or self.marker not in self.env:
+            return None
+        return f"{self.marker}={self.env[self.marker]}".encode("utf-8", "surrogateescape")
 
 
 @dataclass

@@ -104,9 +104,50 @@ def create_file(path: Path) -> None:
     os.close(fd)
 
 
-def translate(exc: sqlite3.Error, path: Path) -> Exception:
-    """The typed exception (one readable line) for an SQLite error on ``path``."""
+def read_only_reason(path: Path) -> str | None:
+    """Why this process cannot write the existing database ``path`` (then it is opened
+    read-only), or None when it can: the file system is mounted read-only, the file
+    is not writable by us, or its directory is not (SQLite must create the -wal,
+    -shm or -journal files next to it to write, and, for a database in WAL mode, to
+    read unless they exist already)."""
+    parent = path.parent
+    try:
+        if os.statvfs(parent).f_flag & os.ST_RDONLY:
+            return f"{parent} is on a read-only file system"
+    except OSError:
+        pass
+    if not os.access(path, os.W_OK):
+        return f"{path} is not writable"
+    if not os.access(parent, os.W_OK):
+        return f"its directory {parent} is not writable"
+    return None
+
+
+def open_target(path: Path, read_only: str | None) -> str:
+    """What ``sqlite3.connect`` opens: the path, or, for a database this process cannot
+    write, a read-only URI (``mode=ro``).  Where the directory cannot be written and
+    no -wal file exists, the file is also opened ``immutable=1``: nobody can be
+    writing it then (a writer would have to create a -wal or -journal file there), and
+    SQLite does not need the -shm file, which it could not create.  When a -wal file
+    exists it is read too (SQLite can when the -shm exists as well)."""
+    if read_only is None:
+        return str(path)
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path))}?mode=ro"
+    directory_locked = not os.access(path.parent, os.W_OK)
+    leftovers = any(os.path.lexists(f"{path}{suffix}") for suffix in ("-wal", "-journal"))
+    if directory_locked and not leftovers:
+        uri += "&immutable=1"
+    return uri
+
+
+def translate(exc: sqlite3.Error, path: Path, read_only: str | None = None) -> Exception:
+    """The typed exception (one readable line) for an SQLite error on ``path``;
+    ``read_only``: why the file was opened read-only, if it was."""
     text = str(exc)
+    if read_only is not None and ("readonly" in text or "read-only" in text or "unable to open" in text):
+        return DatabaseError(f"database {path} is read-only ({read_only}): nothing can be recorded")
     if "locked" in text or "busy" in text:
         return DatabaseBusy(
             f"database is busy: another process held {path} locked for too long; "
@@ -142,20 +183,22 @@ class Connection:
                 raise DatabaseError(f"database {self.path} does not exist")
             create_file(self.path)
         check_safety(self.path)
+        self.read_only = read_only_reason(self.path)
         try:
             self.conn = sqlite3.connect(
-                str(self.path),
+                open_target(self.path, self.read_only),
                 timeout=self.busy_timeout,
                 isolation_level=None,
                 check_same_thread=False,
+                uri=self.read_only is not None,
             )
         except sqlite3.Error as exc:
-            raise translate(exc, self.path) from None
+            raise translate(exc, self.path, self.read_only) from None
         try:
             self._prepare()
         except sqlite3.Error as exc:
             self.conn.close()
-            raise translate(exc, self.path) from None
+            raise translate(exc, self.path, self.read_only) from None
 
     @classmethod
     def empty(cls, path: Path | str):
@@ -163,6 +206,7 @@ class Connection:
         (so that reading commands never create files)."""
         self = cls.__new__(cls)
         self.path = Path(os.path.abspath(Path(path).expanduser()))
+        self.read_only = None
         self.busy_timeout = 0.0
         self._lock = threading.RLock()
         self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
@@ -202,7 +246,7 @@ class Connection:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise translate(exc, self.path) from None
+                raise translate(exc, self.path, self.read_only) from None
             try:
                 yield self.conn
             except BaseException:
@@ -214,7 +258,7 @@ class Connection:
             except sqlite3.Error as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
-                raise translate(exc, self.path) from None
+                raise translate(exc, self.path, self.read_only) from None
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -224,7 +268,7 @@ class Connection:
                 self.conn.execute("BEGIN")
                 yield self.conn
             except sqlite3.Error as exc:
-                raise translate(exc, self.path) from None
+                raise translate(exc, self.path, self.read_only) from None
             finally:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
@@ -242,7 +286,7 @@ class Connection:
             except sqlite3.IntegrityError:
                 raise
             except sqlite3.Error as exc:
-                raise translate(exc, self.path) from None
+                raise translate(exc, self.path, self.read_only) from None
 
     def _q_many(self, sql: str, rows: Iterable[Any]) -> None:
         """Run one statement for each parameter row (``executemany``)."""
@@ -250,7 +294,7 @@ class Connection:
             try:
                 self.conn.executemany(sql, rows)
             except sqlite3.Error as exc:
-                raise translate(exc, self.path) from None
+                raise translate(exc, self.path, self.read_only) from None
 
     def _named(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         """A query's rows as {column name: value}."""

@@ -171,7 +171,7 @@ complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'disable' -d 'D
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'toggle' -d 'Enable a disabled job, or disable an enabled one.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'run' -d 'Run a job now (trigger manual), wait for it and print its output.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'run-due' -d 'Run everything due now, once, and wait for it: the command for the system cron.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'watch' -d 'Run the scheduler as a service: tick whenever something is due, until SIGTERM/SIGINT.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'watch' -d 'Run the scheduler as a service: tick whenever something is due, until SIGTERM, SIGINT or SIGHUP.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'history' -d 'Show recorded runs, newest first: when each started, how long it took, how it ended.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'logs' -d 'Print the captured output (stdout and stderr together) of a job\'s latest run, or of one run.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'next' -d 'Show upcoming runs of jobs, or of an expression given with --cron or --every.'
