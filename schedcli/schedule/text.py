@@ -146,6 +146,8 @@ def parse_when(text: str, tz_name: str) -> datetime:
     try:
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
+        if "offset must be" in str(exc):
+            raise InvalidTime(f"invalid time {text!r}: a UTC offset is at most 23:59 either way") from None
         raise InvalidTime(f"invalid time {text!r}: {exc}") from None
     if dt.tzinfo is None:
         tz = zone(tz_name)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from schedcli.errors import DatabaseBusy, DatabaseError, UnsafeDatabase
+from schedcli.errors import DatabaseBusy, DatabaseError, InvalidValue, UnsafeDatabase
 
 SCHEMA_VERSION = 3  # number of migrations in schedcli.store.migrations (PRAGMA user_version)
 DEFAULT_BUSY_TIMEOUT = 10.0
@@ -287,6 +287,8 @@ class Connection:
                 raise
             except sqlite3.Error as exc:
                 raise translate(exc, self.path, self.read_only) from None
+            except OverflowError:
+                raise too_large(params) from None
 
     def _q_many(self, sql: str, rows: Iterable[Any]) -> None:
         """Run one statement for each parameter row (``executemany``)."""
@@ -301,3 +303,15 @@ class Connection:
         cursor = self._q(sql, params)
         with self._lock:
             return list(named_rows(cursor))
+
+
+SQLITE_INT_MAX = 2**63 - 1
+
+
+def too_large(params: Any) -> InvalidValue:
+    """A number given on the command line that no SQLite INTEGER can hold (exit code 2)."""
+    values = params.values() if isinstance(params, dict) else params
+    big = next((v for v in values if isinstance(v, int) and not -SQLITE_INT_MAX - 1 <= v <= SQLITE_INT_MAX), None)
+    shown = f"{big}" if big is not None else "a number"
+    return InvalidValue(f"{shown} is too large a number (at most {SQLITE_INT_MAX})")
+

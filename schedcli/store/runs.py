@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from schedcli.errors import DatabaseError, JobNotFound
 from schedcli.store import rows
-from schedcli.store.connection import Connection
+from schedcli.store.connection import SQLITE_INT_MAX, Connection, too_large
 
 if TYPE_CHECKING:
     from schedcli.model import HookRecord, LiveRun, Run
@@ -159,6 +159,8 @@ class RunQueries(Connection):
             limits.append("coalesce(finished_at, started_at, scheduled_for) < ?")
             params.append(older_than)
         if keep is not None:
+            if keep > SQLITE_INT_MAX:
+                raise too_large([keep])
             limits.append(
                 "id < coalesce((SELECT k.id FROM runs k WHERE k.job_id = runs.job_id "
                 "ORDER BY k.id DESC LIMIT 1 OFFSET ?), -1)"
