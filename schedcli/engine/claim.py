@@ -70,6 +70,7 @@ class ClaimBatch:
     claims: list[Claim] = field(default_factory=list)
     created: list[int] = field(default_factory=list)  # every row id created
     orphans: list[tuple[int, str | None]] = field(default_factory=list)  # process groups of dead runners' runs
+    strays: list[tuple[int, str]] = field(default_factory=list)  # their processes found by their environment
     displaced: list[Displaced] = field(default_factory=list)
 
 
@@ -161,6 +162,16 @@ class RunnerIdentity:
         }
         row.update(extra)
         return row
+
+
+def recovery_reason(row: LiveRun, was_running: bool) -> str:
+    """Why a run whose runner is gone was ended, as far as can be told."""
+    who = f"runner (pid {row.runner_pid})"
+    if was_running:
+        return f"{who} died while the job ran; its processes were terminated; not run again"
+    if row.pid is None:
+        return f"{who} died before the job's process was recorded as started; no process of the run was found; not run again"
+    return f"the end of the run was never recorded: {who} is gone, and the job's process had ended; not run again"
 
 
 def insert_unique(store: Store, row: dict) -> int:
@@ -264,24 +275,35 @@ class Claimer:
 
     def _recover(self, now: float, batch: ClaimBatch) -> dict[int, list[LiveRun]]:
         """Mark runs whose runner died as interrupted (their process groups go to
-        ``batch.orphans``); return the live running runs by job."""
+        ``batch.orphans``, the other processes found by their environment to
+        ``batch.strays``); return the live running runs by job."""
         alive: dict[int, list[LiveRun]] = {}
+        dead: list[LiveRun] = []
         for row in self.store.running_runs():
             if self.runner.owner_alive(row.runner_pid, row.runner_identity):
                 alive.setdefault(row.job_id, []).append(row)
-                continue
-            reason = f"runner (pid {row.runner_pid}) died while the job ran; not run again"
+            else:
+                dead.append(row)
+        if not dead:
+            return alive
+        # A runner killed while it started its jobs may not have recorded their pids:
+        # every process of a run carries its id and database in its environment.
+        found = process.processes_of_runs(self.store.path, [row.id for row in dead])
+        for row in dead:
+            strays = found.get(row.id, [])
+            leader_alive = row.pid is not None and process.is_alive(row.pid, row.pid_identity)
             self.store.update_run(
                 row.id,
                 {
                     "status": "interrupted",
-                    "reason": reason,
+                    "reason": recovery_reason(row, leader_alive or bool(strays)),
                     "finished_at": now,
                     "duration_s": (now - row.started_at) if row.started_at else None,
                 },
             )
             if row.pid is not None:
                 batch.orphans.append((row.pid, row.pid_identity))
+            batch.strays.extend(strays)
         return alive
 
     def alive_running(self, job_id: int) -> list[LiveRun]:

@@ -41,6 +41,14 @@ class _FirstRun:
     spec: process.ProcessSpec | None = None  # else what to start
 
 
+def start_failure(exc: BaseException) -> str:
+    """The reason of a run whose process could not be started (the system ran out of
+    file descriptors, processes or memory, or anything else ``start`` did not foresee)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"could not start the process: {exc.strerror} (errno {exc.errno})"
+    return f"could not start the process: {exc}"
+
+
 class Executor:
     """Runs claimed occurrences and knows which of them are running now."""
 
@@ -100,6 +108,8 @@ class Executor:
 
     def end_displaced(self, batch: ClaimBatch) -> None:
         """End what a claim took over: dead runners' process groups, replaced runs."""
+        if batch.strays:  # all together: one grace for all of them
+            process.end_processes(batch.strays, self.kill_grace)
         for pid, identity in batch.orphans:
             process.kill_group(pid, identity, self.kill_grace)
         self.terminate_runs(batch.displaced)
@@ -294,18 +304,24 @@ class Executor:
                 return run_id
             try:
                 if started is None:
-                    running, started_at = self._start(job, run_id, scheduled_for, trigger, attempt)
                     try:
-                        self._record_started([(run_id, running, started_at)])
-                    except DatabaseBusy as exc:
-                        self.callbacks.warn(f"{exc.message}; could not record the pid of run #{run_id}")
+                        running, started_at = self._start(job, run_id, scheduled_for, trigger, attempt)
+                    except Exception as exc:  # out of descriptors, processes or memory
+                        running, started_at = None, self.clock.now().timestamp()
+                        outcome = process.Outcome.without_output(126, start_failure(exc), 0.0)
+                    else:
+                        try:
+                            self._record_started([(run_id, running, started_at)])
+                        except DatabaseBusy as exc:
+                            self.callbacks.warn(f"{exc.message}; could not record the pid of run #{run_id}")
                 else:
                     running, started_at = started
-                if self.stop.is_set():
-                    with self._lock:
-                        self._reasons[run_id] = STOPPED
-                    running.terminate(self.kill_grace)
-                outcome = running.wait()
+                if running is not None:
+                    if self.stop.is_set():
+                        with self._lock:
+                            self._reasons[run_id] = STOPPED
+                        running.terminate(self.kill_grace)
+                    outcome = running.wait()
             finally:
                 with self._lock:
                     self._active.pop(run_id, None)
