@@ -16,7 +16,7 @@ _schedcli_node() {
         'schedcli edit') subs=''; opts='--cron --every --at --collector --param --tz --timeout --no-timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --no-hooks --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook' ;;
         'schedcli list') subs=''; opts='--limit --after --json -h --help'; vopts='--limit --after' ;;
         'schedcli show') subs=''; opts='--json -h --help'; vopts='' ;;
-        'schedcli rm') subs=''; opts='--json -h --help'; vopts='' ;;
+        'schedcli rm') subs=''; opts='--force --json -h --help'; vopts='' ;;
         'schedcli enable') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli disable') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli toggle') subs=''; opts='--json -h --help'; vopts='' ;;

@@ -164,7 +164,7 @@ complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'add' -d 'Add a
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'edit' -d 'Change a job; options not given keep their value (--env and --param replace the whole set).'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'list' -d 'List jobs with their schedule, next run and last outcome.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'show' -d 'Show one job in full, with its recent runs.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'rm' -d 'Remove a job and its history.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'rm' -d 'Remove a job and its history (refused while it runs, unless --force).'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'enable' -d 'Enable a job (its next run is computed from now).'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'disable' -d 'Disable a job: it keeps its history but does not run.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'toggle' -d 'Enable a disabled job, or disable an enabled one.'
@@ -254,6 +254,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli show'" -s 'h' -l 'help' -d '
 complete -c schedcli -n "__schedcli_argument 'schedcli show' 0" -a '(__schedcli_dynamic job)'
 
 # schedcli rm
+complete -c schedcli -n "__schedcli_using 'schedcli rm'" -l 'force' -d 'Stop a run in progress, then remove the job.'
 complete -c schedcli -n "__schedcli_using 'schedcli rm'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli rm'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli rm' 0" -a '(__schedcli_dynamic job)'

@@ -106,9 +106,16 @@ def _tick(store, values: dict[str, object]) -> int:
 
         when = parse_when(str(values["now"]), local_zone_name())
     engine = configured_engine(store, config.load(), values["max_parallel"])  # type: ignore[arg-type]
+    engine.on_warning = warn_on_stderr
     with StopOnSignal(engine.stop.set) as signals:
         result = engine.tick(when)
     return report_tick(result, bool(values["json"]), signals.exit_code())
+
+
+def warn_on_stderr(text: str) -> None:
+    """What a runner's engine has to say beside its runs: one line on stderr."""
+    sys.stderr.write(f"schedcli: {text}\n")
+    sys.stderr.flush()
 
 
 def report_tick(result, as_json: bool, signal_code: int | None) -> int:

@@ -229,13 +229,18 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="The job."), j
 
 
 @app.command()
-def rm(ctx: typer.Context, name: str = typer.Argument(..., help="The job to remove."), json_out: bool = JSON_OPT) -> None:
-    """Remove a job and its history."""
+def rm(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The job to remove."),
+    force: bool = typer.Option(False, "--force", help="Stop a run in progress, then remove the job."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Remove a job and its history (refused while it runs, unless --force)."""
     from schedcli.cli import render
     from schedcli.services.jobs import check_name, remove_job
 
     check_name(name)
-    removed = remove_job(state_of(ctx).store(), name)
+    removed = remove_job(state_of(ctx).store(), name, force=force, now=current_time())
     if json_out:
         render.print_json({"removed": name, "runs_removed": removed})
     else:

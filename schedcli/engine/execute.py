@@ -21,7 +21,7 @@ from schedcli.engine.claim import Claim, ClaimBatch, Displaced, RunnerIdentity, 
 from schedcli.engine.finish import Callbacks, RunFinisher, run_status
 from schedcli.engine.held import HeldProcesses
 from schedcli.engine.launch import STARTER_THREADS, Launcher, Starters
-from schedcli.errors import DatabaseBusy
+from schedcli.errors import DatabaseBusy, DatabaseError
 from schedcli.model import Job
 from schedcli.store import Store
 
@@ -330,8 +330,8 @@ class Executor:
                 # Popped either way: a stop that came after the run ended leaves nothing behind.
                 reason = self._reasons.pop(run_id, None)
             status, why = run_status(job, outcome, reason)
-            self.finisher.finish(job, run_id, status, why, outcome, started_at + outcome.duration)
-            if status not in ("error", "timeout") or attempt > job.retries or self.stop.is_set():
+            ours = self.finisher.finish(job, run_id, status, why, outcome, started_at + outcome.duration)
+            if not ours or status not in ("error", "timeout") or attempt > job.retries or self.stop.is_set():
                 return run_id
             delay = job.retry_delay * (2 ** (attempt - 1))
             if self.clock.sleep(delay, self.stop):
@@ -351,7 +351,10 @@ class Executor:
         )
         try:
             with self.store.write():
+                if not self.store.run_exists(after):  # its job was removed meanwhile
+                    self.callbacks.warn(f"job {job.name!r} was removed; retry {attempt - 1} of run #{after} given up")
+                    return -1
                 return insert_unique(self.store, row)
-        except DatabaseBusy as exc:
+        except (DatabaseBusy, DatabaseError) as exc:
             self.callbacks.warn(f"{exc.message}; retry {attempt - 1} of run #{after} given up")
             return -1

@@ -48,6 +48,14 @@ class RunQueries(Connection):
         )
         return cur.rowcount == 1
 
+    def run_exists(self, run_id: int) -> bool:
+        return self._q("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+    def run_reason(self, run_id: int) -> str | None:
+        """The reason recorded on a run; None also when there is no such run."""
+        row = self._q("SELECT reason FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return row[0] if row else None
+
     def save_output(self, run_id: int, output: bytes, truncated: bool, total_bytes: int) -> None:
         self._q(
             "INSERT OR REPLACE INTO run_output (run_id, output, truncated, total_bytes) "
