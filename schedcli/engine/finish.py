@@ -106,7 +106,10 @@ class RunFinisher:
         if outcome is not None:
             fields["exit_code"] = outcome.exit_code
             fields["duration_s"] = round(outcome.duration, 6)
-        ours = self._step(f"run #{run_id} could not be recorded", self._record, job, run_id, fields, outcome)
+        try:
+            ours = self._record(job, run_id, fields, outcome)
+        except Exception as exc:
+            ours = self._record_without_output(job, run_id, fields, outcome, exc)
         if ours is GONE:
             self.callbacks.warn(
                 f"run #{run_id} of job {job.name!r} ended: the job was removed meanwhile"
@@ -125,6 +128,25 @@ class RunFinisher:
         if notify:
             self._step(f"the hooks of run #{run_id} could not be started", self._notify, job, run, outcome)
         return ours is not False
+
+    def _record_without_output(
+        self, job: Job, run_id: int, fields: dict, outcome: process.Outcome | None, exc: Exception
+    ) -> object:
+        """The record failed (a full disk, most often): record the end again without the
+        output, which is most of what it writes, and say why the output is missing."""
+        why = getattr(exc, "message", None) or str(exc)
+        if outcome is None or not (outcome.output or outcome.error):
+            self.callbacks.warn(f"run #{run_id} could not be recorded: {why}")
+            return None
+        lean = dict(fields)
+        lean["reason"] = "; ".join(x for x in (fields.get("reason"), f"output not stored: {why}") if x)
+        try:
+            ours = self._record(job, run_id, lean, None)
+        except Exception as again:
+            self.callbacks.warn(f"run #{run_id} could not be recorded: {getattr(again, 'message', None) or again}")
+            return None
+        self.callbacks.warn(f"the output of run #{run_id} could not be stored: {why}")
+        return ours
 
     def _step(self, what: str, fn: Callable, *args: object) -> object:
         try:
