@@ -176,7 +176,7 @@ def runs_table(runs: list[Run]) -> None:
             duration,
             _status(run.status),
             "-" if run.exit_code is None else str(run.exit_code),
-            run.reason or "",
+            "; ".join(x for x in (run.reason, run.retry_at and f"retry pending, due {local_text(run.retry_at)}") if x),
         )
     out.print(table)
 

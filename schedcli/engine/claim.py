@@ -22,7 +22,7 @@ from schedcli import process
 from schedcli import schedule as sched
 from schedcli.clock import SystemClock
 from schedcli.engine.retention import PolicyInForce
-from schedcli.errors import Overlap
+from schedcli.errors import JobNotFound, Overlap
 from schedcli.model import Job, LiveRun, Occurrence
 from schedcli.schedule import iso
 from schedcli.services.jobs import job_schedule
@@ -51,6 +51,7 @@ class Claim:
     job: Job
     runs: list[tuple[int, int]]  # (run id, scheduled_for)
     trigger: str = "schedule"
+    attempt: int = 1  # of the first run (a pending retry claimed after its runner died)
 
 
 @dataclass
@@ -164,14 +165,22 @@ class RunnerIdentity:
         return row
 
 
-def recovery_reason(row: LiveRun, was_running: bool) -> str:
-    """Why a run whose runner is gone was ended, as far as can be told."""
+def retry_delay(job: Job, attempt: int) -> float:
+    """Seconds from the end of failed attempt ``attempt`` to its retry (doubling each time)."""
+    return job.retry_delay * (2 ** (attempt - 1))
+
+
+def recovery_reason(row: LiveRun, was_running: bool, retry: str | None = None) -> str:
+    """Why a run whose runner is gone was ended, as far as can be told, and whether it
+    is retried."""
     who = f"runner (pid {row.runner_pid})"
     if was_running:
-        return f"{who} died while the job ran; its processes were terminated; not run again"
-    if row.pid is None:
-        return f"{who} died before the job's process was recorded as started; no process of the run was found; not run again"
-    return f"the end of the run was never recorded: {who} is gone, and the job's process had ended; not run again"
+        what = f"{who} died while the job ran; its processes were terminated"
+    elif row.pid is None:
+        what = f"{who} died before the job's process was recorded as started; no process of the run was found"
+    else:
+        what = f"the end of the run was never recorded: {who} is gone, and the job's process had ended"
+    return f"{what}; {retry or 'not run again'}"
 
 
 def insert_unique(store: Store, row: dict) -> int:
@@ -199,6 +208,7 @@ class Claimer:
         with self.store.write():
             self.policy.load(self.store)
             alive = self._recover(now_f, batch)
+            self._claim_retries(batch)
             for job in self.store.due_jobs(now_s):
                 decision = decide(job, job_schedule(job), now)
                 if decision.missed_count:
@@ -289,22 +299,55 @@ class Claimer:
         # A runner killed while it started its jobs may not have recorded their pids:
         # every process of a run carries its id and database in its environment.
         found = process.processes_of_runs(self.store.path, [row.id for row in dead])
+        real_now = self.clock.now().timestamp()  # retry delays are real time, whatever --now says
         for row in dead:
             strays = found.get(row.id, [])
             leader_alive = row.pid is not None and process.is_alive(row.pid, row.pid_identity)
-            self.store.update_run(
-                row.id,
-                {
-                    "status": "interrupted",
-                    "reason": recovery_reason(row, leader_alive or bool(strays)),
-                    "finished_at": now,
-                    "duration_s": (now - row.started_at) if row.started_at else None,
-                },
-            )
+            fields: dict[str, object] = {
+                "status": "interrupted",
+                "finished_at": now,
+                "duration_s": (now - row.started_at) if row.started_at else None,
+            }
+            # A run ended by its runner's death counts as a failed attempt.
+            retry = None
+            run, job = self.store.get_run(row.id), self._job_of(row.job, row.job_id)
+            if job is not None and run.attempt <= job.retries:
+                fields["retry_at"] = real_now + retry_delay(job, run.attempt)
+                retry = f"retry {run.attempt} of {job.retries} due at {iso(fields['retry_at'])}"
+            fields["reason"] = recovery_reason(row, leader_alive or bool(strays), retry)
+            self.store.update_run(row.id, fields)
             if row.pid is not None:
                 batch.orphans.append((row.pid, row.pid_identity))
             batch.strays.extend(strays)
         return alive
+
+    def _job_of(self, name: str, job_id: int) -> Job | None:
+        try:
+            job = self.store.get_job(name)
+        except JobNotFound:
+            return None
+        return job if job.id == job_id else None
+
+    def _claim_retries(self, batch: ClaimBatch) -> None:
+        """Claim the pending retries that are due and whose runner is gone (a live
+        runner runs its own): the next attempt's row, created once."""
+        real_now = self.clock.now().timestamp()
+        for run in self.store.due_retries(real_now):
+            if self.runner.owner_alive(*self.store.run_owner(run.id)):
+                continue
+            job = self._job_of(run.job, run.job_id)
+            if job is None or not self.store.take_retry(run.id):
+                continue
+            attempt = run.attempt + 1
+            row = self.runner.run_row(
+                job, run.trigger, run.scheduled_for, "running", attempt=attempt,
+                reason=f"retry {attempt - 1} of {job.retries} after run #{run.id}",
+            )
+            run_id = insert_unique(self.store, row)
+            if run_id < 0:
+                continue
+            batch.created.append(run_id)
+            batch.claims.append(Claim(job, [(run_id, run.scheduled_for)], run.trigger, attempt))
 
     def alive_running(self, job_id: int) -> list[LiveRun]:
         return [

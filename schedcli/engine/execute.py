@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from schedcli import process
 from schedcli.clock import SystemClock
-from schedcli.engine.claim import Claim, ClaimBatch, Displaced, RunnerIdentity, insert_unique
+from schedcli.engine.claim import Claim, ClaimBatch, Displaced, RunnerIdentity, insert_unique, retry_delay
 from schedcli.engine.finish import Callbacks, RunFinisher, run_status
 from schedcli.engine.held import HeldProcesses
 from schedcli.engine.launch import STARTER_THREADS, Launcher, Starters
@@ -206,8 +206,10 @@ class Executor:
         """How a claim's first run will start: a held process loaded with what the run
         knows, or the spec of a process to start."""
         run_id, scheduled_for = claim.runs[0]
-        plan = _FirstRun(claim, run_id, self.launcher.run_env(claim.job, run_id, scheduled_for, claim.trigger, 1))
-        held = self.held.take(claim.job, claim.trigger, 1, plan.env)
+        plan = _FirstRun(
+            claim, run_id, self.launcher.run_env(claim.job, run_id, scheduled_for, claim.trigger, claim.attempt)
+        )
+        held = self.held.take(claim.job, claim.trigger, claim.attempt, plan.env)
         if held is not None:
             gate, rest = held
             try:
@@ -251,7 +253,7 @@ class Executor:
     def _run_claim(self, claim: Claim, started: Started | None = None) -> list[int]:
         out = []
         for run_id, scheduled_for in claim.runs:
-            out.append(self.run_one(claim.job, run_id, scheduled_for, claim.trigger, started=started))
+            out.append(self.run_one(claim.job, run_id, scheduled_for, claim.trigger, claim.attempt, started=started))
             started = None
         return out
 
@@ -330,10 +332,14 @@ class Executor:
                 # Popped either way: a stop that came after the run ended leaves nothing behind.
                 reason = self._reasons.pop(run_id, None)
             status, why = run_status(job, outcome, reason)
-            ours = self.finisher.finish(job, run_id, status, why, outcome, started_at + outcome.duration)
-            if not ours or status not in ("error", "timeout") or attempt > job.retries or self.stop.is_set():
-                return run_id
-            delay = job.retry_delay * (2 ** (attempt - 1))
+            retry = status in ("error", "timeout") and attempt <= job.retries
+            delay = retry_delay(job, attempt)
+            finished = started_at + outcome.duration
+            ours = self.finisher.finish(
+                job, run_id, status, why, outcome, finished, retry_at=finished + delay if retry else None
+            )
+            if not ours or not retry or self.stop.is_set():
+                return run_id  # a retry left pending is run by the next tick
             if self.clock.sleep(delay, self.stop):
                 return run_id
             attempt += 1
@@ -353,6 +359,8 @@ class Executor:
             with self.store.write():
                 if not self.store.run_exists(after):  # its job was removed meanwhile
                     self.callbacks.warn(f"job {job.name!r} was removed; retry {attempt - 1} of run #{after} given up")
+                    return -1
+                if not self.store.take_retry(after):  # another runner took it
                     return -1
                 return insert_unique(self.store, row)
         except (DatabaseBusy, DatabaseError) as exc:

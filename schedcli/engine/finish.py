@@ -94,6 +94,7 @@ class RunFinisher:
         reason: str | None,
         outcome: process.Outcome | None,
         finished: float | None,
+        retry_at: float | None = None,
     ) -> bool:
         """Record the run, apply retention, call ``on_finish``, submit the hooks.  Never
         raises: a step that fails is reported and the others still run.
@@ -103,6 +104,8 @@ class RunFinisher:
         fields: dict[str, object] = {"status": status, "finished_at": finished or self.clock.now().timestamp()}
         if reason is not None:
             fields["reason"] = reason
+        if retry_at is not None:  # stored: the next tick runs it if this runner cannot
+            fields["retry_at"] = retry_at
         if outcome is not None:
             fields["exit_code"] = outcome.exit_code
             fields["duration_s"] = round(outcome.duration, 6)
