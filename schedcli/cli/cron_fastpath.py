@@ -76,7 +76,8 @@ def try_run_due(argv: list[str]) -> int | None:
         clock = SystemClock()
         if values["now"] is None:
             now = clock.now()
-            if not store.has_due(int(now.timestamp())) and not store.has_running():
+            now_s = int(now.timestamp())
+            if not store.has_due(now_s) and not store.has_running() and not store.clock_went_back(now_s):
                 from schedcli.schedule import iso
 
                 with store.write():

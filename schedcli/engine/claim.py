@@ -14,6 +14,7 @@ ended after the transaction.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +29,9 @@ from schedcli.schedule import iso
 from schedcli.services.jobs import job_schedule
 from schedcli.store import Store
 
+CLOCK_BACK_SLACK = 60  # s: a claim this much before the previous one means the clock went back
+CLOCK_STATE = "previous_claim_at"  # the ``now`` of the previous claim (epoch seconds)
+CLOCK_WARNING = "clock_warning"  # what was done the last time the clock went back, and when
 CATCH_UP_LIMIT = 1000  # most occurrences one job may run in one tick with --catch-up all
 COUNT_CAP = 1_000_000  # missed occurrences are counted exactly up to this many
 
@@ -209,6 +213,7 @@ class Claimer:
             self.policy.load(self.store)
             alive = self._recover(now_f, batch)
             self._claim_retries(batch)
+            self._after_clock_change(now)
             for job in self.store.due_jobs(now_s):
                 decision = decide(job, job_schedule(job), now)
                 if decision.missed_count:
@@ -320,6 +325,40 @@ class Claimer:
                 batch.orphans.append((row.pid, row.pid_identity))
             batch.strays.extend(strays)
         return alive
+
+    def _after_clock_change(self, now: datetime) -> None:
+        """When this claim is earlier than the previous one (the clock, or ``--now``, went
+        back), recompute from ``now`` every next run that is later than its schedule
+        can explain, and record a warning for ``status`` and ``health``.  An occurrence
+        handled already is still never run again (the unique key of the runs)."""
+        now_s = int(now.timestamp())
+        previous = self.store.get_state(CLOCK_STATE)
+        self.store.set_state(CLOCK_STATE, str(now_s))
+        try:
+            before = int(previous) if previous else None
+        except ValueError:
+            before = None
+        if before is None or not self.store.clock_went_back(now_s, CLOCK_BACK_SLACK, before):
+            return
+        moved: list[tuple[int | None, int]] = []
+        names: list[str] = []
+        for job in self.store.jobs_due_after(now_s):
+            nxt = job_schedule(job).next_after(now)
+            if nxt is not None and job.next_run_at is not None and int(nxt.timestamp()) < job.next_run_at:
+                moved.append((int(nxt.timestamp()), job.id))
+                names.append(job.name)
+        if not moved:
+            return
+        self.store.set_next_runs(moved)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        self.store.set_state(
+            CLOCK_WARNING,
+            json.dumps({
+                "at": self.clock.now().timestamp(),
+                "message": f"the clock went back from {iso(before)} to {iso(now_s)}: the next run of "
+                           f"{len(names)} job(s) was recomputed from now ({shown})",
+            }),
+        )
 
     def _job_of(self, name: str, job_id: int) -> Job | None:
         try:
