@@ -212,7 +212,7 @@ class Claimer:
         with self.store.write():
             self.policy.load(self.store)
             alive = self._recover(now_f, batch)
-            self._claim_retries(batch)
+            self._claim_retries(batch, alive)
             self._after_clock_change(now)
             for job in self.store.due_jobs(now_s):
                 decision = decide(job, job_schedule(job), now)
@@ -367,9 +367,10 @@ class Claimer:
             return None
         return job if job.id == job_id else None
 
-    def _claim_retries(self, batch: ClaimBatch) -> None:
+    def _claim_retries(self, batch: ClaimBatch, alive: dict[int, list[LiveRun]]) -> None:
         """Claim the pending retries that are due and whose runner is gone (a live
-        runner runs its own): the next attempt's row, created once."""
+        runner runs its own): the next attempt's row, created once.  Each counts as a
+        run in progress of its job for the overlap policy (``alive``)."""
         real_now = self.clock.now().timestamp()
         for run in self.store.due_retries(real_now):
             if self.runner.owner_alive(*self.store.run_owner(run.id)):
@@ -387,6 +388,9 @@ class Claimer:
                 continue
             batch.created.append(run_id)
             batch.claims.append(Claim(job, [(run_id, run.scheduled_for)], run.trigger, attempt))
+            alive.setdefault(job.id, []).append(
+                LiveRun(run_id, job.id, job.name, None, None, self.runner.pid, self.runner.identity, None)
+            )
 
     def alive_running(self, job_id: int) -> list[LiveRun]:
         return [

@@ -71,3 +71,25 @@ def test_run_interrupted_by_the_runners_death_is_a_failed_attempt(tmp_path, db_p
         assert "died" in runs[0].reason and "retry 1 of 1" in runs[0].reason
     finally:
         kill_quietly(job_pid)
+
+
+def test_a_claimed_retry_counts_for_the_overlap_policy(tmp_path, db_path):
+    """The retry of a dead runner's run and the job's next occurrence, due at the same
+    tick: under --overlap skip the occurrence is skipped, not run beside the retry."""
+    pidfile = tmp_path / "job.pid"
+    script = f'[ "$SCHEDCLI_ATTEMPT" = 2 ] && exit 0; echo $$ > {pidfile}; exec sleep 60'
+    add(db_path, "long", T0, kind="every", expr="1h", command=[script], retries=1, retry_delay=0,
+        overlap="skip")
+    runner = start(db_path, "run-due", "--now", iso(T0 + timedelta(hours=1)))
+    job_pid = wait_for(lambda: read_pid(pidfile), what="the job to start")
+    try:
+        runner.kill()
+        runner.communicate(timeout=10)
+        tick = cli(db_path, "run-due", "--now", iso(T0 + timedelta(hours=2)))
+        assert tick.returncode == 0, tick.stderr
+        runs = history(db_path)
+        assert [(r.attempt, r.status) for r in runs] == [(1, "interrupted"), (2, "success"), (1, "skipped")]
+        assert runs[2].scheduled_for == int((T0 + timedelta(hours=2)).timestamp())
+        assert f"#{runs[1].id}" in runs[2].reason
+    finally:
+        kill_quietly(job_pid)
