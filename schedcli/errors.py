@@ -82,3 +82,7 @@ class UnsafeDatabase(RuntimeFailure):
 
 class Overlap(RuntimeFailure):
     """A manual run refused because the job is already running (use --force)."""
+
+
+class JobRunning(RuntimeFailure):
+    """A job not removed because a run of it is in progress (use --force)."""

@@ -71,6 +71,7 @@ class Run:
     missed_count: int | None = None
     missed_first: int | None = None
     missed_last: int | None = None
+    retry_at: float | None = None  # a failed attempt whose retry is pending: when it is due
 
     @property
     def ok(self) -> bool:

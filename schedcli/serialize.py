@@ -62,6 +62,8 @@ def run_dict(run: Run, output: str | None = None) -> dict[str, Any]:
         "attempt": run.attempt,
         "reason": run.reason,
     }
+    if run.retry_at is not None:  # a retry is pending
+        doc["retry_due_at"] = iso(run.retry_at, millis=True)
     if run.status == "missed":
         doc["missed_count"] = run.missed_count
         doc["missed_first"] = iso(run.missed_first)

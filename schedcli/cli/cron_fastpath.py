@@ -78,7 +78,8 @@ def try_run_due(argv: list[str]) -> int | None:
         clock = SystemClock()
         if values["now"] is None:
             now = clock.now()
-            if not store.has_due(int(now.timestamp())) and not store.has_running():
+            now_s = int(now.timestamp())
+            if not store.has_due(now_s) and not store.has_running() and not store.clock_went_back(now_s):
                 from schedcli.schedule import iso
 
                 with store.write():
@@ -108,6 +109,7 @@ def _tick(store, values: dict[str, object]) -> int:
 
         when = parse_when(str(values["now"]), local_zone_name())
     engine = configured_engine(store, config.load(), values["max_parallel"])  # type: ignore[arg-type]
+    engine.on_warning = warn_on_stderr
     with StopOnSignal(engine.stop.set) as signals:
         result = engine.tick(when)
     return report_tick(result, bool(values["json"]), signals.exit_code())
@@ -118,6 +120,14 @@ def log_stamp(ts: float) -> str:
     from datetime import datetime
 
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
+
+
+def warn_on_stderr(text: str) -> None:
+    """What a runner's engine has to say beside its runs: one line on stderr, stamped."""
+    import time
+
+    sys.stderr.write(f"{log_stamp(time.time())} schedcli: {text}\n")
+    sys.stderr.flush()
 
 
 def report_tick(result, as_json: bool, signal_code: int | None, now: float | None = None) -> int:

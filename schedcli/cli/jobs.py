@@ -323,9 +323,10 @@ def rm(
     ctx: typer.Context,
     name: str = typer.Argument(..., metavar="NAME", help="The job to remove."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (on a terminal, rm asks first)."),
+    force: bool = typer.Option(False, "--force", help="Stop a run in progress, then remove the job."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Remove a job and its history.
+    """Remove a job and its history (refused while it runs, unless --force).
 
     On a terminal it asks first (--yes: do not ask); a script (no terminal) is not asked.
 
@@ -334,6 +335,7 @@ def rm(
     \b
       schedcli rm poll
       schedcli rm poll --yes
+      schedcli rm poll --yes --force
     """
     from schedcli.cli import render
     from schedcli.services.jobs import check_name, remove_job
@@ -347,7 +349,7 @@ def rm(
             from schedcli.errors import RuntimeFailure
 
             raise RuntimeFailure(f"{name} was not removed")
-    removed = remove_job(store, name)
+    removed = remove_job(store, name, force=force, now=current_time())
     if json_out:
         render.print_json({"removed": name, "runs_removed": removed})
     else:

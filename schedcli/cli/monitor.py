@@ -113,6 +113,8 @@ def status(
         rows.append(("failing", ", ".join(f"{f.job} ({f.status})" for f in st.failing)))
     if st.overdue:
         rows.append(("overdue", ", ".join(f"{o.job} (due {_ago(o.late_s)})" for o in st.overdue)))
+    if st.clock_warning:
+        rows.append(("clock", st.clock_warning))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         render.message(f"{key.ljust(width)}  {value}")

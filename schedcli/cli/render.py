@@ -187,6 +187,12 @@ def job_detail(job: Job, recent: list[Run], now: float, *, utc: bool = False) ->
         runs_table(recent, now, zone_name=zone_name)
 
 
+def _detail(run: Run, now: float, zone_name: str) -> str:
+    """A run's reason, and its pending retry with when it is due."""
+    retry = run.retry_at and f"retry pending, due {timefmt.short_time(run.retry_at, now, zone_name)}"
+    return "; ".join(x for x in (run.reason, retry) if x)
+
+
 def _trigger(run: Run) -> str:
     return run.trigger if run.attempt == 1 else f"try {run.attempt}"
 
@@ -209,7 +215,7 @@ def runs_table(runs: list[Run], now: float, *, utc: bool = False, zone_name: str
         duration = f"{run.duration_s:.2f}s" if run.duration_s is not None else "-"
         rows.append([
             str(run.id), run.job, _trigger(run), timefmt.short_time(at, now, zone_name), timefmt.passed(at, now),
-            duration, _status(run.status), "-" if run.exit_code is None else str(run.exit_code), run.reason or "",
+            duration, _status(run.status), "-" if run.exit_code is None else str(run.exit_code), _detail(run, now, zone_name),
         ])
     print_table(columns, rows, wide=wide)
 

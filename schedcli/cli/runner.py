@@ -25,7 +25,11 @@ def _engine(ctx: typer.Context, max_parallel: Optional[int] = None):
 
     prepare_runner()  # run, run-due and watch start jobs: adopt their orphans, catch ignored signals
     state = state_of(ctx)
-    return configured_engine(state.store(), state.config(), max_parallel)
+    from schedcli.cli.cron_fastpath import warn_on_stderr
+
+    engine = configured_engine(state.store(), state.config(), max_parallel)
+    engine.on_warning = warn_on_stderr  # watch says more: it replaces it
+    return engine
 
 
 @app.command(cls=Command)

@@ -14,6 +14,7 @@ ended after the transaction.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,12 +23,15 @@ from schedcli import process
 from schedcli import schedule as sched
 from schedcli.clock import SystemClock
 from schedcli.engine.retention import PolicyInForce
-from schedcli.errors import Overlap
+from schedcli.errors import JobNotFound, Overlap
 from schedcli.model import Job, LiveRun, Occurrence
 from schedcli.schedule import iso
 from schedcli.services.jobs import job_schedule
 from schedcli.store import Store
 
+CLOCK_BACK_SLACK = 60  # s: a claim this much before the previous one means the clock went back
+CLOCK_STATE = "previous_claim_at"  # the ``now`` of the previous claim (epoch seconds)
+CLOCK_WARNING = "clock_warning"  # what was done the last time the clock went back, and when
 CATCH_UP_LIMIT = 1000  # most occurrences one job may run in one tick with --catch-up all
 COUNT_CAP = 1_000_000  # missed occurrences are counted exactly up to this many
 
@@ -51,6 +55,7 @@ class Claim:
     job: Job
     runs: list[tuple[int, int]]  # (run id, scheduled_for)
     trigger: str = "schedule"
+    attempt: int = 1  # of the first run (a pending retry claimed after its runner died)
 
 
 @dataclass
@@ -70,6 +75,7 @@ class ClaimBatch:
     claims: list[Claim] = field(default_factory=list)
     created: list[int] = field(default_factory=list)  # every row id created
     orphans: list[tuple[int, str | None]] = field(default_factory=list)  # process groups of dead runners' runs
+    strays: list[tuple[int, str]] = field(default_factory=list)  # their processes found by their environment
     displaced: list[Displaced] = field(default_factory=list)
 
 
@@ -163,6 +169,24 @@ class RunnerIdentity:
         return row
 
 
+def retry_delay(job: Job, attempt: int) -> float:
+    """Seconds from the end of failed attempt ``attempt`` to its retry (doubling each time)."""
+    return job.retry_delay * (2 ** (attempt - 1))
+
+
+def recovery_reason(row: LiveRun, was_running: bool, retry: str | None = None) -> str:
+    """Why a run whose runner is gone was ended, as far as can be told, and whether it
+    is retried."""
+    who = f"runner (pid {row.runner_pid})"
+    if was_running:
+        what = f"{who} died while the job ran; its processes were terminated"
+    elif row.pid is None:
+        what = f"{who} died before the job's process was recorded as started; no process of the run was found"
+    else:
+        what = f"the end of the run was never recorded: {who} is gone, and the job's process had ended"
+    return f"{what}; {retry or 'not run again'}"
+
+
 def insert_unique(store: Store, row: dict) -> int:
     """Insert a run row (inside a write transaction); -1 if that occurrence and attempt
     was claimed already: it is never run twice."""
@@ -188,6 +212,8 @@ class Claimer:
         with self.store.write():
             self.policy.load(self.store)
             alive = self._recover(now_f, batch)
+            self._claim_retries(batch, alive)
+            self._after_clock_change(now)
             for job in self.store.due_jobs(now_s):
                 decision = decide(job, job_schedule(job), now)
                 if decision.missed_count:
@@ -264,25 +290,107 @@ class Claimer:
 
     def _recover(self, now: float, batch: ClaimBatch) -> dict[int, list[LiveRun]]:
         """Mark runs whose runner died as interrupted (their process groups go to
-        ``batch.orphans``); return the live running runs by job."""
+        ``batch.orphans``, the other processes found by their environment to
+        ``batch.strays``); return the live running runs by job."""
         alive: dict[int, list[LiveRun]] = {}
+        dead: list[LiveRun] = []
         for row in self.store.running_runs():
             if self.runner.owner_alive(row.runner_pid, row.runner_identity):
                 alive.setdefault(row.job_id, []).append(row)
-                continue
-            reason = f"runner (pid {row.runner_pid}) died while the job ran; not run again"
-            self.store.update_run(
-                row.id,
-                {
-                    "status": "interrupted",
-                    "reason": reason,
-                    "finished_at": now,
-                    "duration_s": (now - row.started_at) if row.started_at else None,
-                },
-            )
+            else:
+                dead.append(row)
+        if not dead:
+            return alive
+        # A runner killed while it started its jobs may not have recorded their pids:
+        # every process of a run carries its id and database in its environment.
+        found = process.processes_of_runs(self.store.path, [row.id for row in dead])
+        real_now = self.clock.now().timestamp()  # retry delays are real time, whatever --now says
+        for row in dead:
+            strays = found.get(row.id, [])
+            leader_alive = row.pid is not None and process.is_alive(row.pid, row.pid_identity)
+            fields: dict[str, object] = {
+                "status": "interrupted",
+                "finished_at": now,
+                "duration_s": (now - row.started_at) if row.started_at else None,
+            }
+            # A run ended by its runner's death counts as a failed attempt.
+            retry = None
+            run, job = self.store.get_run(row.id), self._job_of(row.job, row.job_id)
+            if job is not None and run.attempt <= job.retries:
+                fields["retry_at"] = real_now + retry_delay(job, run.attempt)
+                retry = f"retry {run.attempt} of {job.retries} due at {iso(fields['retry_at'])}"
+            fields["reason"] = recovery_reason(row, leader_alive or bool(strays), retry)
+            self.store.update_run(row.id, fields)
             if row.pid is not None:
                 batch.orphans.append((row.pid, row.pid_identity))
+            batch.strays.extend(strays)
         return alive
+
+    def _after_clock_change(self, now: datetime) -> None:
+        """When this claim is earlier than the previous one (the clock, or ``--now``, went
+        back), recompute from ``now`` every next run that is later than its schedule
+        can explain, and record a warning for ``status`` and ``health``.  An occurrence
+        handled already is still never run again (the unique key of the runs)."""
+        now_s = int(now.timestamp())
+        previous = self.store.get_state(CLOCK_STATE)
+        self.store.set_state(CLOCK_STATE, str(now_s))
+        try:
+            before = int(previous) if previous else None
+        except ValueError:
+            before = None
+        if before is None or not self.store.clock_went_back(now_s, CLOCK_BACK_SLACK, before):
+            return
+        moved: list[tuple[int | None, int]] = []
+        names: list[str] = []
+        for job in self.store.jobs_due_after(now_s):
+            nxt = job_schedule(job).next_after(now)
+            if nxt is not None and job.next_run_at is not None and int(nxt.timestamp()) < job.next_run_at:
+                moved.append((int(nxt.timestamp()), job.id))
+                names.append(job.name)
+        if not moved:
+            return
+        self.store.set_next_runs(moved)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        self.store.set_state(
+            CLOCK_WARNING,
+            json.dumps({
+                "at": self.clock.now().timestamp(),
+                "message": f"the clock went back from {iso(before)} to {iso(now_s)}: the next run of "
+                           f"{len(names)} job(s) was recomputed from now ({shown})",
+            }),
+        )
+
+    def _job_of(self, name: str, job_id: int) -> Job | None:
+        try:
+            job = self.store.get_job(name)
+        except JobNotFound:
+            return None
+        return job if job.id == job_id else None
+
+    def _claim_retries(self, batch: ClaimBatch, alive: dict[int, list[LiveRun]]) -> None:
+        """Claim the pending retries that are due and whose runner is gone (a live
+        runner runs its own): the next attempt's row, created once.  Each counts as a
+        run in progress of its job for the overlap policy (``alive``)."""
+        real_now = self.clock.now().timestamp()
+        for run in self.store.due_retries(real_now):
+            if self.runner.owner_alive(*self.store.run_owner(run.id)):
+                continue
+            job = self._job_of(run.job, run.job_id)
+            if job is None or not self.store.take_retry(run.id):
+                continue
+            attempt = run.attempt + 1
+            row = self.runner.run_row(
+                job, run.trigger, run.scheduled_for, "running", attempt=attempt,
+                reason=f"retry {attempt - 1} of {job.retries} after run #{run.id}",
+            )
+            run_id = insert_unique(self.store, row)
+            if run_id < 0:
+                continue
+            batch.created.append(run_id)
+            batch.claims.append(Claim(job, [(run_id, run.scheduled_for)], run.trigger, attempt))
+            alive.setdefault(job.id, []).append(
+                LiveRun(run_id, job.id, job.name, None, None, self.runner.pid, self.runner.identity, None)
+            )
 
     def alive_running(self, job_id: int) -> list[LiveRun]:
         return [

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from schedcli import process
 from schedcli.clock import SystemClock
-from schedcli.engine.claim import Claim, ClaimBatch, Displaced, RunnerIdentity, insert_unique
+from schedcli.engine.claim import Claim, ClaimBatch, Displaced, RunnerIdentity, insert_unique, retry_delay
 from schedcli.engine.finish import Callbacks, RunFinisher, run_status
 from schedcli.engine.held import HeldProcesses
 from schedcli.engine.launch import STARTER_THREADS, Launcher, Starters
-from schedcli.errors import DatabaseBusy
+from schedcli.errors import DatabaseBusy, DatabaseError
 from schedcli.model import Job
 from schedcli.store import Store
 
@@ -39,6 +39,14 @@ class _FirstRun:
     env: dict[str, str]
     gate: process.Gate | None = None  # its held process, loaded
     spec: process.ProcessSpec | None = None  # else what to start
+
+
+def start_failure(exc: BaseException) -> str:
+    """The reason of a run whose process could not be started (the system ran out of
+    file descriptors, processes or memory, or anything else ``start`` did not foresee)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"could not start the process: {exc.strerror} (errno {exc.errno})"
+    return f"could not start the process: {exc}"
 
 
 class Executor:
@@ -100,6 +108,8 @@ class Executor:
 
     def end_displaced(self, batch: ClaimBatch) -> None:
         """End what a claim took over: dead runners' process groups, replaced runs."""
+        if batch.strays:  # all together: one grace for all of them
+            process.end_processes(batch.strays, self.kill_grace)
         for pid, identity in batch.orphans:
             process.kill_group(pid, identity, self.kill_grace)
         self.terminate_runs(batch.displaced)
@@ -196,8 +206,10 @@ class Executor:
         """How a claim's first run will start: a held process loaded with what the run
         knows, or the spec of a process to start."""
         run_id, scheduled_for = claim.runs[0]
-        plan = _FirstRun(claim, run_id, self.launcher.run_env(claim.job, run_id, scheduled_for, claim.trigger, 1))
-        held = self.held.take(claim.job, claim.trigger, 1, plan.env)
+        plan = _FirstRun(
+            claim, run_id, self.launcher.run_env(claim.job, run_id, scheduled_for, claim.trigger, claim.attempt)
+        )
+        held = self.held.take(claim.job, claim.trigger, claim.attempt, plan.env)
         if held is not None:
             gate, rest = held
             try:
@@ -241,7 +253,7 @@ class Executor:
     def _run_claim(self, claim: Claim, started: Started | None = None) -> list[int]:
         out = []
         for run_id, scheduled_for in claim.runs:
-            out.append(self.run_one(claim.job, run_id, scheduled_for, claim.trigger, started=started))
+            out.append(self.run_one(claim.job, run_id, scheduled_for, claim.trigger, claim.attempt, started=started))
             started = None
         return out
 
@@ -294,18 +306,24 @@ class Executor:
                 return run_id
             try:
                 if started is None:
-                    running, started_at = self._start(job, run_id, scheduled_for, trigger, attempt)
                     try:
-                        self._record_started([(run_id, running, started_at)])
-                    except DatabaseBusy as exc:
-                        self.callbacks.warn(f"{exc.message}; could not record the pid of run #{run_id}")
+                        running, started_at = self._start(job, run_id, scheduled_for, trigger, attempt)
+                    except Exception as exc:  # out of descriptors, processes or memory
+                        running, started_at = None, self.clock.now().timestamp()
+                        outcome = process.Outcome.without_output(126, start_failure(exc), 0.0)
+                    else:
+                        try:
+                            self._record_started([(run_id, running, started_at)])
+                        except DatabaseBusy as exc:
+                            self.callbacks.warn(f"{exc.message}; could not record the pid of run #{run_id}")
                 else:
                     running, started_at = started
-                if self.stop.is_set():
-                    with self._lock:
-                        self._reasons[run_id] = STOPPED
-                    running.terminate(self.kill_grace)
-                outcome = running.wait()
+                if running is not None:
+                    if self.stop.is_set():
+                        with self._lock:
+                            self._reasons[run_id] = STOPPED
+                        running.terminate(self.kill_grace)
+                    outcome = running.wait()
             finally:
                 with self._lock:
                     self._active.pop(run_id, None)
@@ -314,10 +332,14 @@ class Executor:
                 # Popped either way: a stop that came after the run ended leaves nothing behind.
                 reason = self._reasons.pop(run_id, None)
             status, why = run_status(job, outcome, reason)
-            self.finisher.finish(job, run_id, status, why, outcome, started_at + outcome.duration)
-            if status not in ("error", "timeout") or attempt > job.retries or self.stop.is_set():
-                return run_id
-            delay = job.retry_delay * (2 ** (attempt - 1))
+            retry = status in ("error", "timeout") and attempt <= job.retries
+            delay = retry_delay(job, attempt)
+            finished = started_at + outcome.duration
+            ours = self.finisher.finish(
+                job, run_id, status, why, outcome, finished, retry_at=finished + delay if retry else None
+            )
+            if not ours or not retry or self.stop.is_set():
+                return run_id  # a retry left pending is run by the next tick
             if self.clock.sleep(delay, self.stop):
                 return run_id
             attempt += 1
@@ -335,7 +357,12 @@ class Executor:
         )
         try:
             with self.store.write():
+                if not self.store.run_exists(after):  # its job was removed meanwhile
+                    self.callbacks.warn(f"job {job.name!r} was removed; retry {attempt - 1} of run #{after} given up")
+                    return -1
+                if not self.store.take_retry(after):  # another runner took it
+                    return -1
                 return insert_unique(self.store, row)
-        except DatabaseBusy as exc:
+        except (DatabaseBusy, DatabaseError) as exc:
             self.callbacks.warn(f"{exc.message}; retry {attempt - 1} of run #{after} given up")
             return -1

@@ -16,10 +16,14 @@ from schedcli import schedule as sched
 from schedcli.clock import SystemClock
 from schedcli.engine.retention import PolicyInForce
 from schedcli.model import WARNING_EXIT_CODE, Job, Run
+from schedcli.services.jobs import REMOVED_REASON
 from schedcli.store import Store
 
 if TYPE_CHECKING:
     from schedcli.services.notify import Notifier
+
+
+GONE = "gone"  # what recording a run whose row was removed (with its job) returns
 
 
 class Callbacks:
@@ -90,28 +94,62 @@ class RunFinisher:
         reason: str | None,
         outcome: process.Outcome | None,
         finished: float | None,
-    ) -> None:
+        retry_at: float | None = None,
+    ) -> bool:
         """Record the run, apply retention, call ``on_finish``, submit the hooks.  Never
-        raises: a step that fails is reported and the others still run."""
+        raises: a step that fails is reported and the others still run.
+
+        False when the run was no longer this runner's to finish (another runner
+        replaced or recovered it, or its job was removed): it is then not retried."""
         fields: dict[str, object] = {"status": status, "finished_at": finished or self.clock.now().timestamp()}
         if reason is not None:
             fields["reason"] = reason
+        if retry_at is not None:  # stored: the next tick runs it if this runner cannot
+            fields["retry_at"] = retry_at
         if outcome is not None:
             fields["exit_code"] = outcome.exit_code
             fields["duration_s"] = round(outcome.duration, 6)
-        self._step(f"run #{run_id} could not be recorded", self._record, job, run_id, fields, outcome)
+        try:
+            ours = self._record(job, run_id, fields, outcome)
+        except Exception as exc:
+            ours = self._record_without_output(job, run_id, fields, outcome, exc)
+        if ours is GONE:
+            self.callbacks.warn(
+                f"run #{run_id} of job {job.name!r} ended: the job was removed meanwhile"
+            )
+            return False
         if outcome is None:
-            return  # never started: nothing to report
+            return ours is not False  # never started: nothing to report
         notify = self.notifier is not None and self.notifier.wanted(job)
         if self.callbacks.on_finish is None and not notify:
-            return
+            return ours is not False
         run = self._step(f"run #{run_id} could not be read back", self.store.get_run, run_id)
         if run is None:
-            return
+            return ours is not False
         if self.callbacks.on_finish is not None:
             self._step(f"the report of run #{run_id} failed", self.callbacks.on_finish, run)
         if notify:
             self._step(f"the hooks of run #{run_id} could not be started", self._notify, job, run, outcome)
+        return ours is not False
+
+    def _record_without_output(
+        self, job: Job, run_id: int, fields: dict, outcome: process.Outcome | None, exc: Exception
+    ) -> object:
+        """The record failed (a full disk, most often): record the end again without the
+        output, which is most of what it writes, and say why the output is missing."""
+        why = getattr(exc, "message", None) or str(exc)
+        if outcome is None or not (outcome.output or outcome.error):
+            self.callbacks.warn(f"run #{run_id} could not be recorded: {why}")
+            return None
+        lean = dict(fields)
+        lean["reason"] = "; ".join(x for x in (fields.get("reason"), f"output not stored: {why}") if x)
+        try:
+            ours = self._record(job, run_id, lean, None)
+        except Exception as again:
+            self.callbacks.warn(f"run #{run_id} could not be recorded: {getattr(again, 'message', None) or again}")
+            return None
+        self.callbacks.warn(f"the output of run #{run_id} could not be stored: {why}")
+        return ours
 
     def _step(self, what: str, fn: Callable, *args: object) -> object:
         try:
@@ -120,11 +158,15 @@ class RunFinisher:
             self.callbacks.warn(f"{what}: {getattr(exc, 'message', None) or exc}")
             return None
 
-    def _record(self, job: Job, run_id: int, fields: dict, outcome: process.Outcome | None) -> None:
+    def _record(self, job: Job, run_id: int, fields: dict, outcome: process.Outcome | None) -> object:
+        """True when the run was recorded, False when it was not ours any more, GONE
+        when its row (its job) was removed."""
         with self.store.write():
             # Only a run still marked running is ours to finish: a run that another
             # runner replaced or recovered keeps the status it was given.
-            self.store.finish_run(run_id, fields)
+            ours = self.store.finish_run(run_id, fields)
+            if not ours and self.store.run_reason(run_id) in (None, REMOVED_REASON):
+                return GONE  # its job was removed, or is being removed (rm --force)
             if outcome is not None:
                 output = outcome.output
                 if outcome.error and not output:
@@ -134,6 +176,7 @@ class RunFinisher:
             # In the same transaction, but its failure does not undo the record (each
             # statement of the prune is atomic by itself).
             self._step(f"retention after run #{run_id} failed", self._retain, job, fields["finished_at"])
+        return ours
 
     def _retain(self, job: Job, now: float) -> None:
         policy = self.policy.current(self.store)

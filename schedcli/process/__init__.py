@@ -15,6 +15,9 @@ This package never prints and imports only the standard library.
 - :mod:`~schedcli.process.procfs`: identity and liveness of processes
   (:func:`process_identity`, :func:`is_alive`, :func:`group_alive`), ending the job of
   a crashed runner (:func:`kill_group`).
+- :mod:`~schedcli.process.find`: the processes of a run, found by the
+  ``SCHEDCLI_RUN_ID`` and ``SCHEDCLI_DB`` in their environment, when a crashed
+  runner did not record their pids (:func:`processes_of_runs`, :func:`end_processes`).
 - :mod:`~schedcli.process.adoption`: a runner that has called
   :func:`become_subreaper` adopts its jobs' orphans, which makes proving that a job
   is over cheap.
@@ -52,6 +55,7 @@ thread is started by the first :func:`start` (see :mod:`~schedcli.process.superv
 from __future__ import annotations
 
 from schedcli.process.adoption import become_subreaper, is_subreaper
+from schedcli.process.find import end_processes, processes_of_runs
 from schedcli.process.procfs import group_alive, is_alive, kill_group, owner_alive, process_identity
 from schedcli.process.running import Running
 from schedcli.process.gate import Gate, prepare
@@ -67,6 +71,7 @@ __all__ = [
     "Running",
     "become_subreaper",
     "catch_ignored_signals",
+    "end_processes",
     "group_alive",
     "ignores",
     "is_alive",
@@ -75,6 +80,7 @@ __all__ = [
     "owner_alive",
     "prepare",
     "prepare_runner",
+    "processes_of_runs",
     "process_identity",
     "start",
     "starting_together",

@@ -7,12 +7,14 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from schedcli import process
 from schedcli import schedule as sched
 from schedcli.store import Store
-from schedcli.errors import InvalidSchedule, InvalidValue, JobExists, JobNotFound, UsageError
+from schedcli.errors import InvalidSchedule, InvalidValue, JobExists, JobNotFound, JobRunning, UsageError
 from schedcli.model import CATCH_UP_POLICIES, OVERLAP_POLICIES, Job, JobSpec
 from schedcli.schedule import local_zone_name, parse_when, zone
 
+REMOVED_REASON = "job removed (rm --force)"  # the reason of a run stopped by rm --force
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PARAM_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -235,10 +237,41 @@ def set_enabled(store: Store, name: str, enabled: bool | None, now: datetime) ->
     return store.get_job(name)
 
 
-def remove_job(store: Store, name: str) -> int:
+def remove_job(
+    store: Store, name: str, *, force: bool = False, now: datetime | None = None,
+    kill_grace: float = process.DEFAULT_KILL_GRACE,
+) -> int:
+    """Remove a job and its history; returns how many runs went with it.
+
+    A job with a run in progress (its runner alive) is refused with
+    :class:`~schedcli.errors.JobRunning`, unless ``force``: then the run is recorded
+    as interrupted, its processes are terminated, and the job is removed.  The
+    runner that ran it says, in one line, that the job is gone when the run ends.
+    """
     with store.write():
         job = store.get_job(name)
-        return store.delete_job(job.id)
+        live = [r for r in store.running_runs(job.id) if process.owner_alive(r.runner_pid, r.runner_identity)]
+        if not live:
+            return store.delete_job(job.id)
+        ids = ", ".join(f"#{r.id}" for r in live)
+        if not force:
+            raise JobRunning(
+                f"job {name!r} is running (run {ids}) and was not removed; "
+                "use --force to stop the run and remove the job"
+            )
+        if now is None:
+            raise ValueError("remove_job(force=True) needs now")
+        at = now.timestamp()
+        for r in live:
+            store.update_run(r.id, {"status": "interrupted", "reason": REMOVED_REASON, "finished_at": at})
+    # Outside the transaction: the runner may record its end meanwhile (it finds the
+    # run interrupted already, and does not retry it).
+    found = process.processes_of_runs(store.path, [r.id for r in live])
+    targets = [p for r in live for p in found.get(r.id, [])]
+    targets += [(r.pid, r.pid_identity) for r in live if r.pid and r.pid_identity]
+    process.end_processes(targets, kill_grace)
+    with store.write():
+        return store.delete_job(store.get_job(name).id)
 
 
 def job_schedule(job: Job) -> sched.Schedule:

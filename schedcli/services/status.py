@@ -11,6 +11,7 @@ recent counts as ticking too.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from schedcli.schedule import iso
 
 DEFAULT_MAX_TICK_AGE = 180  # s: cron ticks every 60 s, watch beats every 30 s
 DEFAULT_OVERDUE_AFTER = 120  # s
+CLOCK_WARNING_FOR = 86400  # s: how long status and health report that the clock went back
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Status:
     failing: list[FailingJob]
     overdue: list[Overdue]
     cron_installed: bool | None = None  # None: unknown (no crontab program)
+    clock_warning: str | None = None  # the clock went back and next runs were recomputed (recently)
 
     @property
     def last_tick_age_s(self) -> float | None:
@@ -92,6 +95,7 @@ def collect_status(
         failing = store.failing_jobs()
         overdue_jobs = store.overdue_jobs(now_s - overdue_after)
         last_tick = parse_tick(store.get_state("last_tick"))
+        clock_warning = _recent_warning(store.get_state("clock_warning"), now_s)
         names = {}
         if running_runs:
             names = {j.id: j.name for j in store.list_jobs()}
@@ -115,7 +119,20 @@ def collect_status(
         failing=failing,
         overdue=[Overdue(o.job, o.next_run_at, now_s - o.next_run_at) for o in overdue_jobs],
         cron_installed=cron_installed,
+        clock_warning=clock_warning,
     )
+
+
+def _recent_warning(value: str | None, now_s: float) -> str | None:
+    """The clock warning recorded by a claim, if it is less than CLOCK_WARNING_FOR old."""
+    if not value:
+        return None
+    try:
+        doc = json.loads(value)
+        at, message = float(doc["at"]), str(doc["message"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return f"{message} (at {iso(at)})" if now_s - at < CLOCK_WARNING_FOR else None
 
 
 def _ago(seconds: float) -> str:
@@ -144,6 +161,8 @@ def problems(
             f"no runner has ticked for {_ago(status.now - last)} (last at {iso(last)}; "
             f"limit {format_duration(int(max_tick_age))}): is cron or watch running?"
         )
+    if status.clock_warning:
+        out.append(status.clock_warning)
     for o in status.overdue:
         out.append(f"job {o.job} is overdue: due at {iso(o.next_run_at)} ({_ago(o.late_s)} ago)")
     if fail_on_failed_runs:
@@ -169,6 +188,7 @@ def status_dict(status: Status) -> dict:
         "last_tick_at": iso(status.last_tick_at, millis=True),
         "last_tick_age_s": None if status.last_tick_age_s is None else round(status.last_tick_age_s, 1),
         "cron_installed": status.cron_installed,
+        "clock_warning": status.clock_warning,
         "jobs": {
             "total": status.jobs,
             "enabled": status.enabled,

@@ -107,6 +107,13 @@ class JobQueries(Connection):
             (now, limit),
         ))
 
+    def jobs_due_after(self, now: int) -> list["Job"]:
+        """Enabled jobs whose next occurrence is after ``now`` (after the clock went back)."""
+        return rows.jobs(self._q(
+            f"SELECT {_COLUMNS} FROM jobs WHERE enabled = 1 AND next_run_at > ? ORDER BY next_run_at, id",
+            (now,),
+        ))
+
     def has_due(self, now: int) -> bool:
         row = self._q(
             "SELECT 1 FROM jobs WHERE enabled = 1 AND next_run_at <= ? LIMIT 1", (now,)

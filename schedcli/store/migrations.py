@@ -198,6 +198,14 @@ def m003_one_schema_version_record(db: Database) -> None:
     db.execute(f"DROP TABLE IF EXISTS {LEGACY_TABLE}")
 
 
+@migrations()
+def m004_pending_retries(db: Database) -> None:
+    """A failed attempt with attempts left records when its retry is due (``retry_at``)
+    until the retry's own row is created: a retry survives its runner."""
+    db.execute("ALTER TABLE runs ADD COLUMN retry_at REAL")
+    db.execute("CREATE INDEX runs_retry_due ON runs (retry_at) WHERE retry_at IS NOT NULL")
+
+
 def upgrade(store: "Connection") -> None:
     """Bring an opened database up to this version's schema (its user_version is behind).
 

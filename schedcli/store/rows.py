@@ -24,7 +24,7 @@ JOB_COLUMNS = (
 )
 RUN_COLUMNS = (
     "id", "job_id", "job", "trigger", "scheduled_for", "attempt", "status", "reason", "started_at",
-    "finished_at", "duration_s", "exit_code", "pid", "missed_count", "missed_first", "missed_last",
+    "finished_at", "duration_s", "exit_code", "pid", "missed_count", "missed_first", "missed_last", "retry_at",
 )
 _JSON_COLUMNS = ("params", "env")  # stored as JSON objects, '{}' when empty; the command as a JSON list
 

@@ -43,6 +43,17 @@ class RunnerQueries(Connection):
     def set_state(self, key: str, value: str) -> None:
         self._q("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
 
+    def clock_went_back(self, now: int, slack: int = 60, previous: int | None = None) -> bool:
+        """Is ``now`` more than ``slack`` seconds before the previous claim's ``now``
+        (state ``previous_claim_at``, or ``previous``)?  Then a claim must run, to
+        recompute next runs."""
+        if previous is None:
+            value = self.get_state("previous_claim_at")
+            if not value or not value.lstrip("-").isdigit():
+                return False
+            previous = int(value)
+        return now < previous - slack
+
     def get_state(self, key: str) -> str | None:
         row = self._q("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None

@@ -48,6 +48,33 @@ class RunQueries(Connection):
         )
         return cur.rowcount == 1
 
+    def take_retry(self, run_id: int) -> bool:
+        """Take the pending retry of run ``run_id`` (inside a write transaction): True
+        once, for whoever creates the retry's row."""
+        return self._q(
+            "UPDATE runs SET retry_at = NULL WHERE id = ? AND retry_at IS NOT NULL", (run_id,)
+        ).rowcount == 1
+
+    def due_retries(self, now: float) -> list["Run"]:
+        """Failed attempts whose retry is due at ``now`` and not yet taken, oldest first."""
+        return rows.runs(self._q(
+            f"SELECT {_COLUMNS} FROM runs WHERE retry_at IS NOT NULL AND retry_at <= ? ORDER BY retry_at, id",
+            (now,),
+        ))
+
+    def run_owner(self, run_id: int) -> tuple[int | None, str | None]:
+        """The runner (pid, identity) that recorded a run."""
+        row = self._q("SELECT runner_pid, runner_identity FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def run_exists(self, run_id: int) -> bool:
+        return self._q("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+    def run_reason(self, run_id: int) -> str | None:
+        """The reason recorded on a run; None also when there is no such run."""
+        row = self._q("SELECT reason FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return row[0] if row else None
+
     def save_output(self, run_id: int, output: bytes, truncated: bool, total_bytes: int) -> None:
         self._q(
             "INSERT OR REPLACE INTO run_output (run_id, output, truncated, total_bytes) "

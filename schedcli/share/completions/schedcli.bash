@@ -17,7 +17,7 @@ _schedcli_node() {
         'schedcli rename') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli list') subs=''; opts='--limit --after --wide --utc --json --csv --tsv -h --help'; vopts='--limit --after' ;;
         'schedcli show') subs=''; opts='--utc --json -h --help'; vopts='' ;;
-        'schedcli rm') subs=''; opts='-y --yes --json -h --help'; vopts='' ;;
+        'schedcli rm') subs=''; opts='-y --yes --force --json -h --help'; vopts='' ;;
         'schedcli enable') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli disable') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli toggle') subs=''; opts='--json -h --help'; vopts='' ;;

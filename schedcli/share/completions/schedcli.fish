@@ -165,7 +165,7 @@ complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'edit' -d 'Chan
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'rename' -d 'Give a job a new name; it keeps its schedule, settings and history.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'list' -d 'List jobs: schedule, next run and time left, last run and its status, command.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'show' -d 'Show one job in full, with its recent runs; times in the job\'s own zone.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'rm' -d 'Remove a job and its history.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'rm' -d 'Remove a job and its history (refused while it runs, unless --force).'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'enable' -d 'Enable a job (its next run is computed from now: time spent disabled is not missed).'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'disable' -d 'Disable a job: it keeps its history but does not run.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'toggle' -d 'Enable a disabled job, or disable an enabled one.'
@@ -267,6 +267,7 @@ complete -c schedcli -n "__schedcli_argument 'schedcli show' 0" -a '(__schedcli_
 
 # schedcli rm
 complete -c schedcli -n "__schedcli_using 'schedcli rm'" -s 'y' -l 'yes' -d 'Do not ask (on a terminal, rm asks first).'
+complete -c schedcli -n "__schedcli_using 'schedcli rm'" -l 'force' -d 'Stop a run in progress, then remove the job.'
 complete -c schedcli -n "__schedcli_using 'schedcli rm'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli rm'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli rm' 0" -a '(__schedcli_dynamic job)'
