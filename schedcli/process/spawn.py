@@ -66,7 +66,10 @@ def spawn(spec: ProcessSpec, argv: list[str], stdin: int, gated: bool = False) -
     (:mod:`schedcli.process.gate`)."""
     loop = default_supervisor()
     t0 = time.monotonic()
-    read_fd, write_fd = os.pipe()  # both close-on-exec: no other child inherits them
+    try:
+        read_fd, write_fd = os.pipe()  # both close-on-exec: no other child inherits them
+    except OSError as exc:  # out of file descriptors: this job cannot start, the others may
+        return Running._failed(spec, f"cannot start {spec.argv[0]}: {_resource_text(exc)}", 126, t0)
     proc: subprocess.Popen[bytes] | None = None
     LEADERS.begin_start()
     try:
@@ -209,7 +212,20 @@ def _describe_start_error(exc: BaseException, spec: ProcessSpec) -> tuple[str, i
         return f"permission denied: {cmd}", 126
     if err == errno.ENOEXEC:
         return f"exec format error: {cmd}", 126
+    if err in (errno.EMFILE, errno.ENFILE, errno.EAGAIN, errno.ENOMEM):
+        return f"cannot start {cmd}: {_resource_text(exc)}", 126
     return f"cannot run {cmd}: {exc.strerror or exc}", 126
+
+
+def _resource_text(exc: OSError) -> str:
+    """What ran out, in words: a start refused for lack of file descriptors,
+    processes or memory."""
+    return {
+        errno.EMFILE: "too many open files in the runner (ulimit -n)",
+        errno.ENFILE: "too many open files on the system",
+        errno.EAGAIN: "too many processes (ulimit -u)",
+        errno.ENOMEM: "out of memory",
+    }.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 def _command_file_exists(cmd: str, spec: ProcessSpec) -> bool:
