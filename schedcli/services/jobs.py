@@ -114,7 +114,7 @@ def _common_fields(spec: JobSpec) -> dict[str, Any]:
     return out
 
 
-def _target_fields(spec: JobSpec) -> dict[str, Any]:
+def _target_fields(spec: JobSpec, job: Job | None = None, here: str | None = None) -> dict[str, Any]:
     if spec.command is not None and spec.collector is not None:
         raise UsageError("give either a command (after --) or --collector, not both")
     if spec.command is not None:
@@ -126,9 +126,21 @@ def _target_fields(spec: JobSpec) -> dict[str, Any]:
     if spec.collector is not None:
         from schedcli.services.collectors import check_ref
 
-        check_ref(spec.collector)
-        return {"collector": spec.collector, "command": None}
+        cwd = spec.cwd if spec.cwd is not None else (job.cwd if job is not None else None)
+        env = spec.env if spec.env is not None else (job.env if job is not None else None)
+        run_in = check_ref(spec.collector, cwd, env, here=here)
+        # a module found only in the current directory: the job runs there
+        return {"collector": spec.collector, "command": None, **({"cwd": run_in} if run_in else {})}
     return {}
+
+
+def _current_dir() -> str | None:
+    import os
+
+    try:
+        return os.getcwd()
+    except OSError:  # removed under our feet
+        return None
 
 
 def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
@@ -138,7 +150,7 @@ def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
         raise UsageError("give a schedule: --cron EXPR, --every DURATION or --at WHEN")
     tz = spec.timezone or local_zone_name()
     fields = schedule_fields(spec.kind, spec.expr, tz, now)
-    target = _target_fields(spec)
+    target = _target_fields(spec, here=_current_dir())
     if not target:
         raise UsageError(
             "give what to run: a command after -- (schedcli add NAME --every 5m -- CMD ARGS) or --collector REF"
@@ -174,7 +186,7 @@ def edit_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
             if kind == "every" and job.kind == "every" and expr == job.expr:
                 fields["anchor"] = job.anchor  # keep the grid when only the zone changes
             changes.update(fields)
-        target = _target_fields(spec)
+        target = _target_fields(spec, job, here=_current_dir())
         changes.update(target)
         if spec.params is not None and not (target.get("collector") or job.collector):
             raise UsageError("--param is for collectors; for commands use --env KEY=VALUE")
