@@ -178,14 +178,21 @@ def edit_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
     with store.write():
         job = store.get_job(name)
         changes: dict[str, Any] = {}
+        rescheduled = False
         if spec.kind is not None or spec.timezone is not None:
             kind = spec.kind or job.kind
             expr = spec.expr if spec.kind is not None else job.expr
             tz = spec.timezone or job.timezone
             fields = schedule_fields(kind, expr, tz, now)
-            if kind == "every" and job.kind == "every" and expr == job.expr:
+            same_grid = kind == "every" and job.kind == "every" and (
+                sched.parse_duration(fields["expr"]) == sched.parse_duration(job.expr))
+            if same_grid:
                 fields["anchor"] = job.anchor  # keep the grid when only the zone changes
-            changes.update(fields)
+            # the same schedule given again: the next run stays where it is
+            rescheduled = not (fields["kind"] == job.kind and fields["timezone"] == job.timezone and (
+                same_grid or fields["expr"] == job.expr))
+            if rescheduled:
+                changes.update(fields)
         target = _target_fields(spec, job, here=_current_dir())
         changes.update(target)
         if spec.params is not None and not (target.get("collector") or job.collector):
@@ -195,9 +202,7 @@ def edit_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
             changes[key] = None
         if spec.enabled is not None:
             changes["enabled"] = spec.enabled
-        if spec.kind is not None or spec.timezone is not None or (
-            spec.enabled and not job.enabled
-        ):
+        if rescheduled or (spec.enabled and not job.enabled):
             merged = {
                 "kind": changes.get("kind", job.kind),
                 "expr": changes.get("expr", job.expr),
