@@ -91,7 +91,8 @@ def logs(
 
     With --follow the output is followed as it comes until the run ends, and the exit code
     tells how it ended: 0 success or warning, 1 any other status, or when the run's runner
-    is gone before recording its end; 130 on Ctrl-C.
+    is gone before recording its end; 130 on Ctrl-C. A retry is a run of its own: follow
+    it with schedcli logs -f JOB again.
 
     Examples:
 
