@@ -121,3 +121,17 @@ def test_a_collector_that_cannot_be_loaded_at_run_time_is_one_line(tmp_path, env
     module.write_text("def other(ctx):\n    return 1\n")
     assert _schedcli(env, "run", "coll").stdout == (
         "schedcli: cannot load collector 'mycoll:collect': module 'mycoll' has no 'collect'\n")
+
+
+def test_editing_a_collector_jobs_directory_checks_its_module_is_still_found(tmp_path, env):
+    mods, elsewhere = tmp_path / "mods", tmp_path / "elsewhere"
+    mods.mkdir()
+    elsewhere.mkdir()
+    (mods / "mycoll.py").write_text("def collect(ctx):\n    return 1\n")
+    assert _schedcli(env, "add", "coll", "--every", "15m", "--cwd", str(mods), "--collector",
+                     "mycoll:collect").returncode == 0
+    r = _schedcli(env, "edit", "coll", "--cwd", str(elsewhere))
+    assert r.returncode == 2 and f"no module named 'mycoll' in {elsewhere}" in r.stderr
+    assert json.loads(_schedcli(env, "show", "coll", "--json").stdout)["cwd"] == str(mods)
+    assert _schedcli(env, "edit", "coll", "--env", f"PYTHONPATH={mods}", "--cwd", str(elsewhere)).returncode == 0
+    assert _schedcli(env, "run", "coll").stdout == "1\n"

@@ -131,6 +131,11 @@ def _target_fields(spec: JobSpec, job: Job | None = None, here: str | None = Non
         run_in = check_ref(spec.collector, cwd, env, here=here)
         # a module found only in the current directory: the job runs there
         return {"collector": spec.collector, "command": None, **({"cwd": run_in} if run_in else {})}
+    if job is not None and job.collector and spec.command is None and (spec.cwd or spec.env) is not None:
+        from schedcli.services.collectors import check_ref
+
+        # a collector job moved to another directory or PYTHONPATH: still found there?
+        check_ref(job.collector, spec.cwd or job.cwd, spec.env if spec.env is not None else job.env)
     return {}
 
 
