@@ -127,6 +127,8 @@ def add(
         render.print_json(render.job_dict(job))
     else:
         render.message(_confirm("Added", job, now.timestamp()))
+        if job.collector and job.cwd and cwd is None:  # its module is in the current directory
+            render.message(f"It runs in {job.cwd}, where its module is (another: --cwd DIR)")
     warn_after_save(store, job, now.timestamp())
 
 

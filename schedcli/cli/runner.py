@@ -44,10 +44,12 @@ def run(
     ),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Run a job now (trigger manual), wait for it and print its output.
+    """Run a job now (trigger manual) and show its output as it comes.
 
-    The output is printed as the job wrote it; a summary line follows on stderr. Exits 0
-    when the run ends success or warning, 1 otherwise. The run is recorded in history.
+    The output is printed as the job writes it, byte for byte; each retry is announced on
+    stderr as it is scheduled (attempt 2 of 3 in 30s), and a summary line follows on
+    stderr. Exits 0 when the run ends success or warning, 1 otherwise. The run is
+    recorded in history. With --json nothing is printed until the run ends.
 
     With --cron-env the run gets what cron gives a job, as env -i would: PATH is the one
     the crontab entry sets (see: schedcli cron show), else cron's /usr/bin:/bin. A job
@@ -66,29 +68,33 @@ def run(
     check_name(name)
     if cron_env:
         raise typer.Exit(_run_with_cron_env(ctx, name, force, json_out))
+    from schedcli.cli.live import LiveTerminal, same_terminal
+
     engine = _engine(ctx)
-    with StopOnSignal(engine.stop.set) as signals:
-        result = engine.run_now(name, force=force)
+    live = LiveTerminal(stream=not json_out)  # --json: stdout holds the document only
+    engine.callbacks.on_output = live.output
+    engine.callbacks.on_retry = live.retry
+    try:
+        with StopOnSignal(engine.stop.set) as signals:
+            result = engine.run_now(name, force=force)
+    finally:
+        live.close()
     stored = engine.store.get_output(result.id)
     output = stored[0] if stored else b""
     if json_out:
         render.print_json(render.run_dict(result, output.decode("utf-8", "replace")))
     else:
-        render.write_output(output)
+        if output and not live.streamed.get(result.id):
+            # nothing came through the pipe (a process that could not start): what was stored
+            render.write_output(output)
+            live.ends_in_newline = output.endswith(b"\n")
         # the summary starts its own line on a terminal, stdout staying byte for byte
-        lead = "\n" if output and not output.endswith(b"\n") and _same_terminal() else ""
+        lead = "\n" if not live.ends_in_newline and same_terminal() else ""
         sys.stderr.write(lead + render.run_summary(result) + "\n")
     code = signals.exit_code()
     if code is not None:
         raise typer.Exit(code)
     raise typer.Exit(0 if result.ok else 1)
-
-
-def _same_terminal() -> bool:
-    try:
-        return sys.stdout.isatty() and sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _run_with_cron_env(ctx: typer.Context, name: str, force: bool, json_out: bool) -> int:

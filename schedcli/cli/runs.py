@@ -74,35 +74,42 @@ def history(
 @app.command(cls=Command)
 def logs(
     ctx: typer.Context,
-    target: str = typer.Argument(..., metavar="JOB|RUN_ID", help="A job (its latest run) or a run id (see: schedcli history)."),
+    target: Optional[str] = typer.Argument(
+        None, metavar="[JOB|RUN_ID]",
+        help="A job (its latest run) or a run id (see: schedcli history). With --follow it may be left "
+        "out: the newest run still running.",
+    ),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Follow the run's output until the run ends."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Print the captured output (stdout and stderr together) of a job's latest run, or of one run.
 
-    The output is printed as it was stored, byte for byte. A number is a run id; a job
-    whose name is only digits is reached through its run ids (schedcli history NAME).
+    The output is printed as it was stored, byte for byte; while a run runs, that is its
+    output so far (stored about every half second). A number is a run id; a job whose name
+    is only digits is reached through its run ids (schedcli history NAME). A job's latest
+    run is the newest that ran, not a missed or skipped entry.
+
+    With --follow the output is followed as it comes until the run ends, and the exit code
+    tells how it ended: 0 success or warning, 1 any other status, or when the run's runner
+    is gone before recording its end; 130 on Ctrl-C. A retry is a run of its own: follow
+    it with schedcli logs -f JOB again.
 
     Examples:
 
     \b
       schedcli logs backup
       schedcli logs 42
+      schedcli logs -f backup
       schedcli logs backup --json
     """
     from schedcli.cli import render
-    from schedcli.errors import JobNotFound
 
+    if json_out and follow:
+        raise UsageError("--follow prints the output as it comes; leave out --json")
     store = state_of(ctx).reader()
-    if target.isascii() and target.isdigit():
-        run_obj = store.get_run(int(target))
-    else:
-        from schedcli.services.jobs import check_name
-
-        check_name(target)
-        latest = store.history(job_id=store.get_job(target).id, limit=1)
-        if not latest:
-            raise JobNotFound(f"job {target!r} has not run yet (run it now: schedcli run {target})")
-        run_obj = latest[0]
+    run_obj = _run_to_show(store, target, follow)
+    if follow:
+        raise typer.Exit(_follow(store, run_obj))
     stored = store.get_output(run_obj.id)
     hooks = store.hook_results(run_obj.id)
     output, truncated, total = stored if stored is not None else (b"", False, 0)
@@ -116,16 +123,75 @@ def logs(
         ]
         render.print_json(doc)
         return
-    if stored is None:
-        what = "is still running" if run_obj.status == "running" else f"ended {run_obj.status}"
-        sys.stderr.write(f"(run #{run_obj.id} of {run_obj.job} has no output: it {what})\n")
-    else:
+    running = run_obj.status == "running"
+    if stored is not None:
         render.write_output(output)
+    elif not running:
+        sys.stderr.write(f"(run #{run_obj.id} of {run_obj.job} has no output: it ended {run_obj.status})\n")
+    if running:
+        so_far = "no output yet" if stored is None else "output so far"
+        sys.stderr.write(f"(run #{run_obj.id} of {run_obj.job} is still running, {so_far}; "
+                         f"follow it: schedcli logs -f {run_obj.id})\n")
     if truncated:
         sys.stderr.write(f"(output truncated: {total} bytes written, head and tail kept)\n")
     for hook in hooks:
         state = "ok" if hook.ok else "FAILED"
         sys.stderr.write(f"({hook.target} for {hook.event}: {state}: {hook.detail})\n")
+
+
+def _run_to_show(store, target: Optional[str], follow: bool):
+    """The run ``logs`` shows: a run id, a job's latest run, or (``-f`` alone) the newest running run."""
+    from schedcli.errors import JobNotFound
+    from schedcli.services.jobs import check_name
+
+    if target is None:
+        if not follow:
+            raise UsageError("give a job or a run id (schedcli logs JOB), or follow what runs: schedcli logs -f")
+        run_obj = store.latest_run_that_ran(running=True)
+        if run_obj is None:
+            raise JobNotFound("nothing is running now (follow a job's latest run: schedcli logs -f JOB)")
+        return run_obj
+    if target.isascii() and target.isdigit():
+        return store.get_run(int(target))
+    check_name(target)
+    job = store.get_job(target)
+    run_obj = store.latest_run_that_ran(job.id)
+    if run_obj is None:
+        latest = store.history(job_id=job.id, limit=1)
+        if not latest:
+            raise JobNotFound(f"job {target!r} has not run yet (run it now: schedcli run {target})")
+        run_obj = latest[0]
+    return run_obj
+
+
+def _follow(store, run_obj) -> int:
+    """``logs -f``: print the run's output as it comes; the exit code of its end."""
+    import threading
+
+    from schedcli.cli import render
+    from schedcli.cli.live import follow, same_terminal
+    from schedcli.cli.signals import StopOnSignal
+
+    stop = threading.Event()
+    last = [b"\n"]
+
+    def write(data: bytes) -> None:
+        render.write_output(data)
+        last[0] = data[-1:]
+
+    with StopOnSignal(stop.set) as signals:
+        status = follow(store, run_obj.id, write, stop)
+    code = signals.exit_code()
+    if code is not None:
+        return code
+    if status == "running":
+        sys.stderr.write(f"(run #{run_obj.id} of {run_obj.job}: its runner is gone before it ended; "
+                         "the next schedcli run-due records it interrupted)\n")
+        return 1
+    ended = store.get_run(run_obj.id)
+    lead = "\n" if last[0] != b"\n" and same_terminal() else ""
+    sys.stderr.write(lead + render.run_summary(ended) + "\n")
+    return 0 if ended.status in ("success", "warning") else 1
 
 
 @app.command("next", cls=Command)

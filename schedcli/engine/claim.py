@@ -231,7 +231,7 @@ class Claimer:
     def _insert_missed(self, job: Job, decision: Decision, now_f: float) -> int:
         more = "+" if decision.missed_capped else ""
         reason = (
-            f"{decision.missed_count}{more} occurrence(s) missed from "
+            f"{decision.missed_count}{more} {_plural(decision.missed_count, 'occurrence', more)} missed from "
             f"{iso(decision.missed_first)} to {iso(decision.missed_last)} "
             f"(runner not running or late; catch-up {job.catch_up}, grace {sched.format_duration(job.grace)})"
         )
@@ -356,7 +356,7 @@ class Claimer:
             json.dumps({
                 "at": self.clock.now().timestamp(),
                 "message": f"the clock went back from {iso(before)} to {iso(now_s)}: the next run of "
-                           f"{len(names)} job(s) was recomputed from now ({shown})",
+                           f"{len(names)} {_plural(len(names), 'job')} was recomputed from now ({shown})",
             }),
         )
 
@@ -411,7 +411,8 @@ class Claimer:
                             job.name,
                             _dt(decision.missed_last or 0),
                             "missed",
-                            f"{decision.missed_count} occurrence(s) from {iso(decision.missed_first)}",
+                            f"{decision.missed_count} {_plural(decision.missed_count, 'occurrence')} from "
+                            f"{iso(decision.missed_first)}",
                         )
                     )
                 busy = self.alive_running(job.id) if decision.run else []
@@ -424,3 +425,7 @@ class Claimer:
                         action, detail = "replace", "previous run would be terminated"
                     planned.append(Occurrence(job.name, _dt(occurrence), action, detail))
         return planned
+
+
+def _plural(count: int, word: str, more: str = "") -> str:
+    return word if count == 1 and not more else word + "s"

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from schedcli import process
 from schedcli.clock import SystemClock
 from schedcli.engine.claim import Claim, ClaimBatch, Displaced, RunnerIdentity, insert_unique, retry_delay
-from schedcli.engine.finish import Callbacks, RunFinisher, run_status
+from schedcli.engine.finish import Callbacks, RetryNotice, RunFinisher, run_status
 from schedcli.engine.held import HeldProcesses
 from schedcli.engine.launch import STARTER_THREADS, Launcher, Starters
+from schedcli.engine.live import LiveOutput
 from schedcli.errors import DatabaseBusy, DatabaseError
 from schedcli.model import Job
 from schedcli.store import Store
@@ -79,6 +80,7 @@ class Executor:
         self._lock = threading.Lock()
         self._starters: Starters | None = None
         self.held = HeldProcesses(store, clock, launcher, stop)
+        self.live = LiveOutput(store, callbacks.warn)  # output stored while runs run (logs -f)
 
     # -- the threads that start the processes of one instant -----------------------
 
@@ -198,7 +200,8 @@ class Executor:
                 except DatabaseBusy as exc:
                     # The runs go on and are recorded when they end; only their pids are
                     # unknown to a runner that would have to clean up after this one.
-                    self.callbacks.warn(f"{exc.message}; could not record the pids of {len(started)} run(s)")
+                    self.callbacks.warn(f"{exc.message}; could not record the pids of {len(started)} "
+                                        f"run{'' if len(started) == 1 else 's'}")
         handles = {run_id: (running, at_) for run_id, running, at_ in started}
         return {pool.submit(self._run_claim, c, handles.get(c.runs[0][0])) for c in claims}
 
@@ -277,6 +280,10 @@ class Executor:
         started = self.clock.now().timestamp()
         with self._lock:
             self._active[run_id] = running
+        on_output = self.callbacks.on_output
+        if on_output is not None:
+            running.follow(lambda data: on_output(run_id, data))
+        self.live.add(run_id, running)
         return running, started
 
     def _record_started(self, started: list[tuple[int, process.Running, float]]) -> None:
@@ -325,6 +332,7 @@ class Executor:
                         running.terminate(self.kill_grace)
                     outcome = running.wait()
             finally:
+                self.live.remove(run_id)
                 with self._lock:
                     self._active.pop(run_id, None)
             started = None
@@ -340,6 +348,7 @@ class Executor:
             )
             if not ours or not retry or self.stop.is_set():
                 return run_id  # a retry left pending is run by the next tick
+            self._announce_retry(RetryNotice(run_id, job.name, status, why, attempt + 1, job.retries + 1, delay))
             if self.clock.sleep(delay, self.stop):
                 return run_id
             attempt += 1
@@ -347,6 +356,14 @@ class Executor:
             if new_id < 0:
                 return run_id
             run_id = new_id
+
+    def _announce_retry(self, notice: RetryNotice) -> None:
+        on_retry = self.callbacks.on_retry
+        if on_retry is not None:
+            try:
+                on_retry(notice)
+            except Exception as exc:
+                self.callbacks.warn(f"the report of a retry of run #{notice.run_id} failed: {exc}")
 
     def _insert_retry(self, job: Job, trigger: str, scheduled_for: int, attempt: int, after: int) -> int:
         """The row of the next attempt; -1 when there is none (claimed already, or the

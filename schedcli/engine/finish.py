@@ -9,6 +9,7 @@ still follow a run whose record or callback failed.
 from __future__ import annotations
 
 import signal
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from schedcli import process
@@ -26,10 +27,26 @@ if TYPE_CHECKING:
 GONE = "gone"  # what recording a run whose row was removed (with its job) returns
 
 
-class Callbacks:
-    """What the engine tells its caller: each finished run, and warnings (one line each).
+@dataclass(frozen=True)
+class RetryNotice:
+    """A failed attempt whose retry follows: attempt ``attempt`` of ``attempts`` in ``delay`` s."""
 
-    Either may be set or replaced at any time; a warning callback that raises is
+    run_id: int  # the attempt that failed
+    job: str
+    status: str
+    reason: str | None
+    attempt: int  # the attempt that comes next
+    attempts: int  # 1 + the job's retries
+    delay: float
+
+
+class Callbacks:
+    """What the engine tells its caller: each finished run, and warnings (one line each);
+    optionally each chunk of output as it comes (``on_output(run_id, data)``, called in
+    the supervisor's thread: it must not block) and each retry before its delay
+    (``on_retry(RetryNotice)``).
+
+    Any may be set or replaced at any time; a warning callback that raises is
     ignored (there is nobody left to tell).
     """
 
@@ -38,6 +55,8 @@ class Callbacks:
     ) -> None:
         self.on_finish = on_finish
         self.on_warning = on_warning
+        self.on_output: Callable[[int, bytes], None] | None = None
+        self.on_retry: Callable[[RetryNotice], None] | None = None
 
     def warn(self, message: str) -> None:
         if self.on_warning is not None:

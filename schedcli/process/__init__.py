@@ -11,7 +11,8 @@ This package never prints and imports only the standard library.
 - :mod:`~schedcli.process.running`: :class:`Running`, a started job: output,
   timeout, :meth:`Running.terminate`, the cleanup of what the job leaves behind.
 - :mod:`~schedcli.process.supervise`: the one thread that supervises every job.
-- :mod:`~schedcli.process.output`: the head and tail of a run's output.
+- :mod:`~schedcli.process.output`: the head and tail of a run's output, and a
+  follower that sees every byte as it comes (:meth:`Running.follow`).
 - :mod:`~schedcli.process.procfs`: identity and liveness of processes
   (:func:`process_identity`, :func:`is_alive`, :func:`group_alive`), ending the job of
   a crashed runner (:func:`kill_group`).

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from schedcli.process.adoption import LEADERS, job_surely_gone, live_adopted, marked_orphans, signal_orphans
@@ -153,6 +154,25 @@ class Running:
     def poll(self) -> bool:
         """True when the run is over: :meth:`wait` would return at once."""
         return self._done.is_set()
+
+    def follow(self, follower: Callable[[bytes], None]) -> None:
+        """Have ``follower`` called with the output so far, then with each chunk as it
+        is read, in the supervisor's thread: it must not block (put the bytes on a
+        queue).  The output kept (:meth:`output_so_far`, the outcome) is the same
+        with or without a follower.  A no-op for a job that never started."""
+        if self._proc is not None:
+            self._buffer.follow(follower)
+
+    def output_so_far(self) -> tuple[bytes, bool, int]:
+        """``(output, truncated, total_bytes)`` kept so far, as the outcome will hold them."""
+        if self._proc is None:
+            return b"", False, 0
+        return self._buffer.result()
+
+    @property
+    def output_total(self) -> int:
+        """How many bytes of output were read so far (cheap)."""
+        return self._buffer.total if self._proc is not None else 0
 
     def terminate(self, grace: float | None = None) -> None:
         """Stop the job: SIGTERM to its process group now, SIGKILL after ``grace`` seconds.

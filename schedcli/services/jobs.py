@@ -114,7 +114,7 @@ def _common_fields(spec: JobSpec) -> dict[str, Any]:
     return out
 
 
-def _target_fields(spec: JobSpec) -> dict[str, Any]:
+def _target_fields(spec: JobSpec, job: Job | None = None, here: str | None = None) -> dict[str, Any]:
     if spec.command is not None and spec.collector is not None:
         raise UsageError("give either a command (after --) or --collector, not both")
     if spec.command is not None:
@@ -126,9 +126,26 @@ def _target_fields(spec: JobSpec) -> dict[str, Any]:
     if spec.collector is not None:
         from schedcli.services.collectors import check_ref
 
-        check_ref(spec.collector)
-        return {"collector": spec.collector, "command": None}
+        cwd = spec.cwd if spec.cwd is not None else (job.cwd if job is not None else None)
+        env = spec.env if spec.env is not None else (job.env if job is not None else None)
+        run_in = check_ref(spec.collector, cwd, env, here=here)
+        # a module found only in the current directory: the job runs there
+        return {"collector": spec.collector, "command": None, **({"cwd": run_in} if run_in else {})}
+    if job is not None and job.collector and spec.command is None and (spec.cwd or spec.env) is not None:
+        from schedcli.services.collectors import check_ref
+
+        # a collector job moved to another directory or PYTHONPATH: still found there?
+        check_ref(job.collector, spec.cwd or job.cwd, spec.env if spec.env is not None else job.env)
     return {}
+
+
+def _current_dir() -> str | None:
+    import os
+
+    try:
+        return os.getcwd()
+    except OSError:  # removed under our feet
+        return None
 
 
 def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
@@ -138,7 +155,7 @@ def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
         raise UsageError("give a schedule: --cron EXPR, --every DURATION or --at WHEN")
     tz = spec.timezone or local_zone_name()
     fields = schedule_fields(spec.kind, spec.expr, tz, now)
-    target = _target_fields(spec)
+    target = _target_fields(spec, here=_current_dir())
     if not target:
         raise UsageError(
             "give what to run: a command after -- (schedcli add NAME --every 5m -- CMD ARGS) or --collector REF"
@@ -166,15 +183,22 @@ def edit_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
     with store.write():
         job = store.get_job(name)
         changes: dict[str, Any] = {}
+        rescheduled = False
         if spec.kind is not None or spec.timezone is not None:
             kind = spec.kind or job.kind
             expr = spec.expr if spec.kind is not None else job.expr
             tz = spec.timezone or job.timezone
             fields = schedule_fields(kind, expr, tz, now)
-            if kind == "every" and job.kind == "every" and expr == job.expr:
+            same_grid = kind == "every" and job.kind == "every" and (
+                sched.parse_duration(fields["expr"]) == sched.parse_duration(job.expr))
+            if same_grid:
                 fields["anchor"] = job.anchor  # keep the grid when only the zone changes
-            changes.update(fields)
-        target = _target_fields(spec)
+            # the same schedule given again: the next run stays where it is
+            rescheduled = not (fields["kind"] == job.kind and fields["timezone"] == job.timezone and (
+                same_grid or fields["expr"] == job.expr))
+            if rescheduled:
+                changes.update(fields)
+        target = _target_fields(spec, job, here=_current_dir())
         changes.update(target)
         if spec.params is not None and not (target.get("collector") or job.collector):
             raise UsageError("--param is for collectors; for commands use --env KEY=VALUE")
@@ -183,9 +207,7 @@ def edit_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
             changes[key] = None
         if spec.enabled is not None:
             changes["enabled"] = spec.enabled
-        if spec.kind is not None or spec.timezone is not None or (
-            spec.enabled and not job.enabled
-        ):
+        if rescheduled or (spec.enabled and not job.enabled):
             merged = {
                 "kind": changes.get("kind", job.kind),
                 "expr": changes.get("expr", job.expr),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from schedcli.errors import DatabaseError, JobNotFound
 from schedcli.store import rows
-from schedcli.store.connection import SQLITE_INT_MAX, Connection, too_large
+from schedcli.store.connection import SQLITE_INT_MAX, Connection, too_large, translate
 
 if TYPE_CHECKING:
     from schedcli.model import HookRecord, LiveRun, Run
@@ -81,6 +81,59 @@ class RunQueries(Connection):
             "VALUES (?, ?, ?, ?)",
             (run_id, output, int(truncated), total_bytes),
         )
+
+    # -- the output of running runs (raw; the finish replaces it with the final output) --
+
+    def save_output_so_far(self, parts: list[tuple[int, bytes, bool, int]], *, wait: float) -> bool:
+        """Store the output so far of running runs, ``(run_id, output, truncated,
+        total_bytes)`` each, raw, in one ``BEGIN IMMEDIATE`` transaction that waits at
+        most ``wait`` seconds for the write lock: False, with nothing written, when the
+        database stayed busy that long.  Only a run still marked running gets it, so the
+        output its finish stored is never overwritten."""
+        with self._lock:
+            self.conn.execute(f"PRAGMA busy_timeout = {max(int(wait * 1000), 0)}")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    return False
+                raise translate(exc, self.path, self.read_only) from None
+            finally:
+                self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            try:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO run_output (run_id, output, truncated, total_bytes) "
+                    "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE id = ? AND status = 'running')",
+                    [(run_id, output, int(truncated), total, run_id) for run_id, output, truncated, total in parts],
+                )
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise translate(exc, self.path, self.read_only) from None
+        return True
+
+    def output_progress(self, run_id: int) -> tuple[str, int | None]:
+        """``(status, total_bytes)`` of a run: how far its stored output has come
+        (None: nothing stored yet), for ``logs -f``; cheap, the output is not read."""
+        row = self._q(
+            "SELECT r.status, o.total_bytes FROM runs r LEFT JOIN run_output o ON o.run_id = r.id WHERE r.id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            raise JobNotFound(f"no run with id {run_id} (see: schedcli history)")
+        return row[0], row[1]
+
+    def latest_run_that_ran(self, job_id: int | None = None, *, running: bool = False) -> "Run | None":
+        """The newest run of a job (of any job: None) that ran or runs, not a missed or
+        skipped entry (``running``: only one still running); None when there is none."""
+        where = "status = 'running'" if running else "status NOT IN ('missed', 'skipped')"
+        params: list[Any] = []
+        if job_id is not None:
+            where += " AND job_id = ?"
+            params.append(job_id)
+        found = rows.runs(self._q(f"SELECT {_COLUMNS} FROM runs WHERE {where} ORDER BY id DESC LIMIT 1", params))
+        return found[0] if found else None
 
     def get_run(self, run_id: int) -> "Run":
         found = rows.runs(self._q(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,)))

@@ -52,7 +52,7 @@ def parse(
 _COLLECTOR_PLACEHOLDER = "schedcli.services.collectors:check_ref"
 
 
-def _build(entry: Entry, now: datetime, checked_refs: set[str], notes: list[str]) -> dict[str, Any]:
+def _build(entry: Entry, now: datetime, checked_refs: set, notes: list[str]) -> dict[str, Any]:
     from schedcli.services.collectors import check_ref
     from schedcli.services.jobs import build_job
     from schedcli.schedule import local_zone_name, parse_when
@@ -63,9 +63,10 @@ def _build(entry: Entry, now: datetime, checked_refs: set[str], notes: list[str]
         if spec.collector is not None and spec.command is None:
             # collectors.registered() scans entry points (~3 ms a call): check each distinct
             # ref once, and let build_job validate the rest against a ref that is cheap to check.
-            if spec.collector not in checked_refs:
-                check_ref(spec.collector)
-                checked_refs.add(spec.collector)
+            where = (spec.collector, spec.cwd, (spec.env or {}).get("PYTHONPATH"))
+            if where not in checked_refs:  # found from the job's own --cwd and PYTHONPATH
+                check_ref(spec.collector, spec.cwd, spec.env)
+                checked_refs.add(where)
             build_spec = copy.copy(spec)
             build_spec.collector = _COLLECTOR_PLACEHOLDER
         if spec.kind == "at" and spec.expr is not None:
@@ -119,7 +120,7 @@ def import_parsed(
     step = max(1, total // 100)
     rows: list[tuple[Entry, dict[str, Any]]] = []
     seen: dict[str, Entry] = {}
-    checked_refs: set[str] = set()
+    checked_refs: set = set()
     for i, entry in enumerate(parsed.entries, 1):
         if entry.name in seen:
             first = seen[entry.name]

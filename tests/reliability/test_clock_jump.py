@@ -45,7 +45,7 @@ def test_clock_forward_ten_years_and_back(db_path):
     health = cli(db_path, "health", "--json")
     assert health.returncode == 1
     problems = json.loads(health.stdout)["problems"]
-    assert any("clock went back" in p and "2 job(s)" in p for p in problems), problems
+    assert any("clock went back" in p and "2 jobs" in p for p in problems), problems
     status = json.loads(cli(db_path, "status", "--json").stdout)
     assert "clock went back" in status["clock_warning"]
 

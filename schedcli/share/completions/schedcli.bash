@@ -25,7 +25,7 @@ _schedcli_node() {
         'schedcli run-due') subs=''; opts='--now --dry-run --max-parallel --json -h --help'; vopts='--now --max-parallel' ;;
         'schedcli watch') subs=''; opts='--max-parallel -h --help'; vopts='--max-parallel' ;;
         'schedcli history') subs=''; opts='--status --limit --before --wide --utc --json --csv --tsv -h --help'; vopts='--status --limit --before' ;;
-        'schedcli logs') subs=''; opts='--json -h --help'; vopts='' ;;
+        'schedcli logs') subs=''; opts='-f --follow --json -h --help'; vopts='' ;;
         'schedcli next') subs=''; opts='-n --count --after --cron --every --tz --wide --utc --json --csv --tsv -h --help'; vopts='-n --count --after --cron --every --tz' ;;
         'schedcli prune') subs=''; opts='--older-than --keep --job --auto --no-auto --dry-run --json -h --help'; vopts='--older-than --keep --job' ;;
         'schedcli collectors') subs=''; opts='--json -h --help'; vopts='' ;;

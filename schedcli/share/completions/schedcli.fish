@@ -169,7 +169,7 @@ complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'rm' -d 'Remove
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'enable' -d 'Enable a job (its next run is computed from now: time spent disabled is not missed).'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'disable' -d 'Disable a job: it keeps its history but does not run.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'toggle' -d 'Enable a disabled job, or disable an enabled one.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'run' -d 'Run a job now (trigger manual), wait for it and print its output.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'run' -d 'Run a job now (trigger manual) and show its output as it comes.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'run-due' -d 'Run everything due now, once, and wait for it: the command for the system cron.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'watch' -d 'Run the scheduler as a service: tick whenever something is due, until SIGTERM, SIGINT or SIGHUP.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'history' -d 'Show recorded runs, newest first: when each started, how long it took, how it ended.'
@@ -318,6 +318,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli history'" -s 'h' -l 'help' -
 complete -c schedcli -n "__schedcli_argument 'schedcli history' 0" -a '(__schedcli_dynamic job)'
 
 # schedcli logs
+complete -c schedcli -n "__schedcli_using 'schedcli logs'" -s 'f' -l 'follow' -d 'Follow the run\'s output until the run ends.'
 complete -c schedcli -n "__schedcli_using 'schedcli logs'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli logs'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli logs' 0" -a '(__schedcli_dynamic job)'
