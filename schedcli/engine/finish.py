@@ -27,9 +27,10 @@ GONE = "gone"  # what recording a run whose row was removed (with its job) retur
 
 
 class Callbacks:
-    """What the engine tells its caller: each finished run, and warnings (one line each).
+    """What the engine tells its caller: each finished run, warnings (one line each), and
+    that ``watch`` looked for due work or beat (``on_tick``, no argument).
 
-    Either may be set or replaced at any time; a warning callback that raises is
+    Any may be set or replaced at any time; a warning or tick callback that raises is
     ignored (there is nobody left to tell).
     """
 
@@ -38,6 +39,14 @@ class Callbacks:
     ) -> None:
         self.on_finish = on_finish
         self.on_warning = on_warning
+        self.on_tick: Callable[[], None] | None = None
+
+    def ticked(self) -> None:
+        if self.on_tick is not None:
+            try:
+                self.on_tick()
+            except Exception as exc:
+                self.warn(f"after the tick: {exc}")
 
     def warn(self, message: str) -> None:
         if self.on_warning is not None:
