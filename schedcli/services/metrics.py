@@ -196,7 +196,7 @@ def write_textfile(path: Path, data: bytes) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise MetricsError(f"cannot write metrics to {path}: {exc.strerror} ({directory})") from None
+        raise MetricsError(f"cannot write metrics to {path}: {exc.strerror} (in directory {directory})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
