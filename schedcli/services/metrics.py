@@ -16,7 +16,6 @@ Time is an argument (``now``, epoch seconds) or the clock given to the updater.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -190,24 +189,16 @@ def check_textfile(path: Path) -> Path:
 
 
 def write_textfile(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically (a temporary file in the same directory,
-    renamed over it), mode 0644: a reader sees the old file or the new one, never half."""
-    directory = path.parent
+    """Replace ``path`` with ``data`` atomically (:func:`schedcli.files.write_atomic`: a
+    temporary file in the same directory, whose name does not end in ``.prom``, renamed
+    over it), mode 0644: node_exporter sees the old file or the new one, never half."""
+    from schedcli.files import write_atomic
+
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        write_atomic(path, data.decode("utf-8"), TEXTFILE_MODE)
     except OSError as exc:
-        raise MetricsError(f"cannot write metrics to {path}: {exc.strerror} (in directory {directory})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            os.fchmod(fh.fileno(), TEXTFILE_MODE)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise MetricsError(f"cannot write metrics to {path}: {exc.strerror}") from None
+        where = f" (in directory {path.parent})" if exc.filename != str(path) else ""
+        raise MetricsError(f"cannot write metrics to {path}: {exc.strerror}{where}") from None
 
 
 def refresh_textfile(store: Store, path: Path, now: float) -> None:
