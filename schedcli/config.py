@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from schedcli.errors import UsageError
-from schedcli.paths import config_home
+from schedcli.paths import config_file
 
 DEFAULT_MAX_PARALLEL = 4
 DEFAULT_OUTPUT_CAP = 1024 * 1024
@@ -79,13 +79,11 @@ class Config:
 
 
 def config_path() -> Path:
-    value = os.environ.get("SCHEDCLI_CONFIG")
-    return Path(value).expanduser() if value else config_home() / "schedcli" / "config.toml"
+    return config_file()
 
 
 _TOP = {"timezone", "max_parallel", "output_cap", "kill_grace", "hook_timeout", "retention", "hooks",
         "metrics_textfile"}
-METRICS_KEY = b"metrics_textfile"
 
 
 def load(path: Path | None = None) -> Config:
@@ -181,19 +179,6 @@ def _textfile(value: Any, fail: Any) -> Path:
         raise fail("metrics_textfile", "node_exporter's textfile collector reads only files whose name "
                    "ends in .prom, e.g. schedcli.prom")
     return path
-
-
-def metrics_textfile(path: Path | None = None) -> Path | None:
-    """The ``metrics_textfile`` setting, cheaply: the file is parsed (and validated) only
-    when it mentions the key. ``run-due`` asks on every tick, even with nothing due."""
-    path = path or config_path()
-    try:
-        with open(path, "rb") as fh:
-            if METRICS_KEY not in fh.read():
-                return None
-    except OSError:
-        return None  # missing: no setting; unreadable: load() says why, where the config is used
-    return load(path).metrics_textfile
 
 
 def example() -> str:

@@ -179,7 +179,8 @@ try:
     main()
 except SystemExit as exc:
     code = exc.code
-loaded = sorted(m for m in ("typer", "rich", "prometheus_client", "tomllib") if m in sys.modules)
+loaded = sorted(m for m in ("typer", "rich", "prometheus_client", "tomllib", "schedcli.config",
+                             "schedcli.store.metrics") if m in sys.modules)
 print(json.dumps({"code": code, "loaded": loaded}), file=sys.stderr)
 """
 
@@ -193,7 +194,8 @@ def _probe(db_path: Path, env: dict[str, str]) -> dict:
 def test_run_due_with_nothing_due_refreshes_the_textfile_only_when_configured(cli, db_path, tmp_path):
     assert cli("add", "later", "--every", "1d", "--", "true").exit_code == 0
     target = tmp_path / "schedcli.prom"
-    # not configured (a config file without the key): nothing more is loaded, not even a TOML parser
+    # not configured (a config file without the key): nothing more is loaded, not even the
+    # configuration module or a TOML parser
     plain = config_with(tmp_path, 'timezone = "UTC"\n')
     assert _probe(db_path, plain) == {"code": 0, "loaded": []}
     assert not target.exists()

@@ -80,10 +80,9 @@ def try_run_due(argv: list[str]) -> int | None:
             now = clock.now()
             now_s = int(now.timestamp())
             if not store.has_due(now_s) and not store.has_running() and not store.clock_went_back(now_s):
-                from schedcli.config import metrics_textfile
                 from schedcli.schedule import iso
 
-                textfile = metrics_textfile()  # None without opening more than the config file
+                textfile = metrics_textfile()
                 with store.write():
                     store.set_state("last_tick", iso(now, millis=True) or "")
                 if values["json"]:
@@ -119,6 +118,24 @@ def _tick(store, values: dict[str, object]) -> int:
     code = report_tick(result, bool(values["json"]), signals.exit_code())
     refresh_metrics(store, settings.metrics_textfile, engine.clock.now().timestamp())
     return code
+
+
+def metrics_textfile():
+    """The ``metrics_textfile`` setting (a Path), or None. The configuration is read in full
+    (:mod:`schedcli.config`, whose imports cost more than this whole path) only when its
+    file mentions the key; a missing or unreadable file is no setting here."""
+    from schedcli.paths import config_file
+
+    path = config_file()
+    try:
+        with open(path, "rb") as fh:
+            if b"metrics_textfile" not in fh.read():
+                return None
+    except OSError:
+        return None
+    from schedcli import config
+
+    return config.load(path).metrics_textfile
 
 
 def refresh_metrics(store, textfile, now: float) -> None:

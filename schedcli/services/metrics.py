@@ -29,6 +29,7 @@ from schedcli import process
 from schedcli.errors import SchedError
 from schedcli.model import JobGauge, LatestRun, StatusCount
 from schedcli.store import Store
+from schedcli.store import metrics as queries
 
 PREFIX = "schedcli"
 # Every status a finished run can have: each job gets a counter for each, from 0, so that
@@ -68,10 +69,10 @@ def read_snapshot(store: Store, now: float) -> Snapshot:
     from schedcli.services.status import parse_tick
 
     with store.read():
-        jobs = store.metric_jobs()
-        latest = store.latest_real_runs()
-        succeeded_at = store.latest_success_times()
-        counts = store.run_counts()
+        jobs = queries.metric_jobs(store)
+        latest = queries.latest_real_runs(store)
+        succeeded_at = queries.latest_success_times(store)
+        counts = queries.run_counts(store)
         running_runs = store.running_runs()
         runners = store.open_runners()
         last_tick = parse_tick(store.get_state("last_tick"))
