@@ -77,7 +77,7 @@ def test_overdue_is_warning_and_a_stale_tick_critical(cli, db_path):
         later = collect_status(store, datetime.now(timezone.utc) + timedelta(minutes=20))
     code, line = nagios_check(later, max_tick_age=300)
     assert code == 2
-    assert line.startswith("SCHEDCLI CRITICAL - no runner has ticked for 20m (limit 5m); 1 job overdue: late; ")
+    assert line.startswith("SCHEDCLI CRITICAL - no runner has ticked for 20m (limit 5m); 1 job overdue: late; 1 job | ")
     assert line.endswith(";;300")
 
 

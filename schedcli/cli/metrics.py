@@ -36,8 +36,8 @@ def metrics(
     Per job, labelled job: schedcli_job_last_run_timestamp_seconds,
     _last_success_timestamp_seconds, _last_duration_seconds, _last_exit_code,
     _failing, _running, _next_run_timestamp_seconds, _enabled, and the counter
-    schedcli_job_runs_total by status. Per live watch: schedcli_runner_heartbeat_age_seconds;
-    and schedcli_last_tick_timestamp_seconds. It never creates the database.
+    schedcli_job_runs_total by status. Per live watch: schedcli_runner_heartbeat_age_seconds.
+    For any runner: schedcli_last_tick_timestamp_seconds. It never creates the database.
 
     With metrics_textfile = PATH in config.toml, run-due and watch rewrite that file after
     every tick.

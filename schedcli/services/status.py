@@ -260,7 +260,7 @@ def nagios_check(status: Status, *, max_tick_age: float = DEFAULT_MAX_TICK_AGE) 
     code = NAGIOS_CRITICAL if critical else NAGIOS_WARNING if warning else NAGIOS_OK
     disabled = status.jobs - status.enabled
     summary = _jobs(status.jobs) + (f" ({disabled} disabled)" if disabled else "")
-    if age is not None:
+    if age is not None and age <= max_tick_age:
         summary += f", last tick {_ago(age)} ago"
     perf = (f"jobs={status.jobs} failing={len(failing)};;0 overdue={len(status.overdue)};0 "
             f"tick_age={'U' if age is None else f'{age}s'};;{int(max_tick_age)}")
