@@ -269,3 +269,25 @@ def test_watch_keeps_the_textfile_up_to_date(cli, db_path, tmp_path):
     assert "metrics" not in err  # no warning
     # the last write comes after the watch stopped: no live runner any more
     assert parse(target.read_text())["schedcli_runner_heartbeat_age_seconds"] == {}
+
+
+def test_textfile_updater_reports_a_failure_once_and_writes_when_it_can(cli, db_path, tmp_path):
+    from schedcli.clock import SystemClock
+    from schedcli.services.metrics import TextfileUpdater
+
+    assert cli("add", "j", "--every", "1h", "--", "true").exit_code == 0
+    directory = tmp_path / "later"
+    target = directory / "schedcli.prom"
+    warnings: list[str] = []
+    updater = TextfileUpdater(db_path, target, SystemClock(), warnings.append).start()
+    try:
+        wait_for(lambda: warnings, what="the first failure")
+        for _ in range(3):
+            updater.request()
+        directory.mkdir()
+        updater.request()
+        wait_for(target.exists, what="the textfile, once its directory exists")
+    finally:
+        updater.close()
+    assert len(warnings) == 1 and warnings[0].startswith(f"cannot write metrics to {target}: ")
+    assert job_value(parse(target.read_text()), "schedcli_job_enabled", "j") == 1

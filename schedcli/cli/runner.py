@@ -236,7 +236,7 @@ def _textfile_updater(ctx: typer.Context, engine, warning):
         return None
     from schedcli.services.metrics import TextfileUpdater
 
-    updater = TextfileUpdater(engine.store.path, textfile, lambda: engine.clock.now().timestamp(),
+    updater = TextfileUpdater(engine.store.path, textfile, engine.clock,
                               lambda text: warning(f"metrics textfile not written: {text}"))
     engine.callbacks.on_tick = updater.request
     return updater.start()

@@ -10,7 +10,7 @@ textfile collector atomically; :class:`TextfileUpdater` keeps one up to date bes
 Importing this module loads ``prometheus_client`` (about 0.1 s): only ``metrics`` and
 runners configured with ``metrics_textfile`` do.
 
-Time is an argument (``now``, epoch seconds) or the clock given to the updater.
+Time is an argument (``now``, epoch seconds) or the clock object given to the updater.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from schedcli import process
+from schedcli.clock import SystemClock
 from schedcli.errors import SchedError
 from schedcli.model import JobGauge, LatestRun, StatusCount
 from schedcli.store import Store
@@ -212,19 +213,21 @@ class TextfileUpdater:
 
     :meth:`request` (cheap, from any thread) asks for a rewrite; a thread of this object
     does it, on a connection of its own (so that the loop's own queries never wait for
-    it), several requests made during one write becoming one more write. A failure is
-    reported through ``on_warning`` when its message is new; the scheduler goes on.
-    :meth:`close` writes a last time and stops the thread.
+    it), several requests made during one write becoming one more write. After a write
+    it rests as long as the write took, so that with many jobs and runs finishing all
+    the time it takes at most half of a CPU. A failure is reported through
+    ``on_warning`` when its message is new; the scheduler goes on. :meth:`close` writes
+    a last time and stops the thread.
     """
 
-    def __init__(self, db_path: Path, textfile: Path, now: Callable[[], float],
+    def __init__(self, db_path: Path, textfile: Path, clock: SystemClock,
                  on_warning: Callable[[str], None]) -> None:
         self.db_path = db_path
         self.textfile = textfile
-        self.now = now
+        self.clock = clock
         self.on_warning = on_warning
         self._wanted = threading.Event()
-        self._closing = False
+        self._closed = threading.Event()
         self._last_error: str | None = None
         self._thread = threading.Thread(target=self._loop, name="schedcli-metrics", daemon=True)
 
@@ -237,7 +240,7 @@ class TextfileUpdater:
         self._wanted.set()
 
     def close(self) -> None:
-        self._closing = True
+        self._closed.set()
         self._wanted.set()
         self._thread.join()
 
@@ -247,11 +250,15 @@ class TextfileUpdater:
             while True:
                 self._wanted.wait()
                 self._wanted.clear()
+                closing = self._closed.is_set()
                 if store is None:
                     store = self._open()
                 if store is not None:
+                    started = self.clock.monotonic()
                     self._write(store)
-                if self._closing:
+                    if not closing:
+                        self.clock.sleep(self.clock.monotonic() - started, self._closed)
+                if closing:
                     return
         finally:
             if store is not None:
@@ -266,7 +273,7 @@ class TextfileUpdater:
 
     def _write(self, store: Store) -> None:
         try:
-            refresh_textfile(store, self.textfile, self.now())
+            refresh_textfile(store, self.textfile, self.clock.now().timestamp())
         except SchedError as exc:
             self._report(exc.message)
         else:
