@@ -125,11 +125,11 @@ def test_running_jobs_and_live_watch(cli, db_path, tmp_path):
     assert m["schedcli_runner_heartbeat_age_seconds"] == {}  # no watch is running
 
 
-def test_missing_database_is_not_created(cli, db_path):
-    r = cli("metrics")
-    assert r.exit_code == 0
-    m = parse(r.stdout)
-    assert m["schedcli_job_enabled"] == {} and m["schedcli_last_tick_timestamp_seconds"] == {}
+def test_missing_database_is_not_created(cli, sh, db_path):
+    for r in (cli("metrics"), sh("metrics")):
+        assert r.exit_code == 0 and r.stderr == ""
+        m = parse(r.stdout)
+        assert m["schedcli_job_enabled"] == {} and m["schedcli_last_tick_timestamp_seconds"] == {}
     assert not db_path.exists()
 
 
