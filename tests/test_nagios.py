@@ -141,3 +141,10 @@ def test_real_entry_point_one_line_on_stdout(sh, db_path):
 def test_the_line_stays_one_line_whatever_a_message_holds():
     line = nagios_line(3, "database /tmp/a|b.db\nis broken", "jobs=1")
     assert line == "SCHEDCLI UNKNOWN - database /tmp/a/b.db is broken | jobs=1"
+
+
+def test_only_health_is_a_plugin(cli):
+    r = cli("add", "health", "--format", "nagios", "--every", "1h", "--", "true")
+    assert r.exit_code == 2 and r.stderr.startswith("Error: ") and r.stdout == ""
+    r = cli("health", "--format", "nagios", "--bogus", db=None)  # without --db too
+    assert r.exit_code == 3 and r.stdout.startswith("SCHEDCLI UNKNOWN - ")

@@ -95,10 +95,13 @@ class _Group(Group):
 
 
 def _nagios_requested(args: list[str]) -> bool:
-    """Do these arguments ask for ``health --format nagios``?"""
-    if "health" not in args:
+    """Do these arguments ask for ``health --format nagios``? (``[--db PATH] health ...``)"""
+    rest = list(args)
+    while rest and rest[0].startswith(opts.DB.name):
+        del rest[:1 if "=" in rest[0] else 2]
+    if not rest or rest[0] != "health":
         return False
-    words = args[args.index("health") + 1:]
+    words = rest[1:]
     return "--format=nagios" in words or any(
         a == "--format" and b == "nagios" for a, b in zip(words, words[1:]))
 
