@@ -7,6 +7,7 @@ Every key is optional::
     output_cap = 1048576          # bytes of output kept per run (head and tail)
     kill_grace = "5s"             # SIGTERM -> SIGKILL delay
     hook_timeout = "30s"          # limit for each notification hook / webhook
+    metrics_textfile = "/var/lib/node_exporter/textfile/schedcli.prom"  # rewritten after every tick
 
     [retention]                   # automatic pruning after every run
     keep = 1000                   # newest runs kept per job
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from schedcli.errors import UsageError
-from schedcli.paths import config_home
+from schedcli.paths import config_file
 
 DEFAULT_MAX_PARALLEL = 4
 DEFAULT_OUTPUT_CAP = 1024 * 1024
@@ -59,6 +60,7 @@ class Config:
     retention_keep: int | None = None
     retention_older_than: int | None = None
     hooks: Hooks = field(default_factory=Hooks)
+    metrics_textfile: Path | None = None  # Prometheus metrics rewritten by run-due and watch
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -71,16 +73,17 @@ class Config:
             "hook_timeout": self.hook_timeout,
             "retention": {"keep": self.retention_keep, "older_than_s": self.retention_older_than},
             "hooks": asdict(self.hooks),
+            "metrics_textfile": None if self.metrics_textfile is None else str(self.metrics_textfile),
         }
         return doc
 
 
 def config_path() -> Path:
-    value = os.environ.get("SCHEDCLI_CONFIG")
-    return Path(value).expanduser() if value else config_home() / "schedcli" / "config.toml"
+    return config_file()
 
 
-_TOP = {"timezone", "max_parallel", "output_cap", "kill_grace", "hook_timeout", "retention", "hooks"}
+_TOP = {"timezone", "max_parallel", "output_cap", "kill_grace", "hook_timeout", "retention", "hooks",
+        "metrics_textfile"}
 
 
 def load(path: Path | None = None) -> Config:
@@ -160,7 +163,22 @@ def load(path: Path | None = None) -> Config:
         except UsageError as exc:
             raise fail("hooks.webhook", exc.message) from None
     kw["hooks"] = Hooks(**hooks)
+    if "metrics_textfile" in data:
+        kw["metrics_textfile"] = _textfile(data["metrics_textfile"], fail)
     return Config(**kw)
+
+
+def _textfile(value: Any, fail: Any) -> Path:
+    """``metrics_textfile``: an absolute path (``~`` allowed) ending in ``.prom``."""
+    if not isinstance(value, str) or not value.strip():
+        raise fail("metrics_textfile", "give the path of a .prom file")
+    path = Path(os.path.expanduser(value))
+    if not path.is_absolute():
+        raise fail("metrics_textfile", f"give an absolute path, not {value!r}")
+    if not path.name.endswith(".prom") or path.name == ".prom":
+        raise fail("metrics_textfile", "node_exporter's textfile collector reads only files whose name "
+                   "ends in .prom, e.g. schedcli.prom")
+    return path
 
 
 def example() -> str:

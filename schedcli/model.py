@@ -170,6 +170,37 @@ class RecentRun:
     duration_s: float | None
 
 
+@dataclass(frozen=True)
+class JobGauge:
+    """A job as ``schedcli metrics`` exports it: whether it is on and when it runs next."""
+
+    job_id: int
+    job: str
+    enabled: bool
+    next_run_at: int | None
+
+
+@dataclass(frozen=True)
+class LatestRun:
+    """A job's latest real run (one that ran to an end), for ``schedcli metrics``."""
+
+    job_id: int
+    status: str
+    started_at: float | None
+    finished_at: float | None
+    duration_s: float | None
+    exit_code: int | None
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    """How many of a job's runs ended with one status (missed occurrences counted one by one)."""
+
+    job_id: int
+    status: str
+    count: int
+
+
 @dataclass
 class JobSpec:
     """What the user asked for in ``add`` (all fields) or ``edit`` (only those set)."""

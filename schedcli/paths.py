@@ -20,6 +20,12 @@ def config_home() -> Path:
     return Path.home() / ".config"
 
 
+def config_file() -> Path:
+    """The configuration file: ``$SCHEDCLI_CONFIG``, else ``$XDG_CONFIG_HOME/schedcli/config.toml``."""
+    value = os.environ.get("SCHEDCLI_CONFIG")
+    return Path(value).expanduser() if value else config_home() / "schedcli" / "config.toml"
+
+
 def default_db_path() -> Path:
     return data_home() / "schedcli" / "schedcli.db"
 

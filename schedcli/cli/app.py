@@ -21,7 +21,7 @@ from typing import Any, Optional
 import typer
 
 from schedcli import __version__
-from schedcli.cli import collectors, completion, jobs, monitor, runner, runs, system, transfer
+from schedcli.cli import collectors, completion, jobs, metrics, monitor, runner, runs, system, transfer
 from schedcli.cli import options as opts
 from schedcli.cli.context import State
 from schedcli.cli.helptext import Group
@@ -33,6 +33,8 @@ class _Group(Group):
 
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
+        if _nagios_requested(sys.argv[1:] if args is None else list(args)):
+            return self._main_as_plugin(args, complete_var, **extra)
         try:
             rv = super().main(
                 args=args, prog_name="schedcli", complete_var=complete_var,
@@ -64,6 +66,44 @@ class _Group(Group):
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+    def _main_as_plugin(self, args: Any, complete_var: Any, **extra: Any) -> Any:
+        """``health --format nagios``: an error of any kind, even in the options, is one
+        ``SCHEDCLI UNKNOWN - ...`` line on stdout and exit code 3, as Nagios expects."""
+        from schedcli.services.status import NAGIOS_UNKNOWN, nagios_line
+
+        try:
+            rv = super().main(args=args, prog_name="schedcli", complete_var=complete_var,
+                              standalone_mode=False, **extra)
+        except SystemExit:
+            raise
+        except SchedError as exc:
+            text = exc.message
+        except BaseException as exc:  # noqa: BLE001 - usage errors, interrupts, anything
+            if isinstance(getattr(exc, "exit_code", None), int) and hasattr(exc, "format_message"):
+                from schedcli.cli.usage_errors import usage_message
+
+                text = usage_message(exc)
+            else:
+                text = f"{type(exc).__name__} {exc}".strip()
+        else:
+            sys.exit(rv if isinstance(rv, int) else 0)
+        sys.stdout.write(nagios_line(NAGIOS_UNKNOWN, text) + "\n")
+        sys.stdout.flush()
+        sys.exit(NAGIOS_UNKNOWN)
+
+
+def _nagios_requested(args: list[str]) -> bool:
+    """Do these arguments ask for ``health --format nagios``? (``[--db PATH] health ...``)"""
+    rest = list(args)
+    while rest and rest[0].startswith(opts.DB.name):
+        del rest[:1 if "=" in rest[0] else 2]
+    if not rest or rest[0] != "health":
+        return False
+    words = rest[1:]
+    return "--format=nagios" in words or any(
+        a == "--format" and b == "nagios" for a, b in zip(words, words[1:]))
 
 
 def _error(text: str, code: int) -> None:
@@ -114,6 +154,7 @@ app.add_typer(runner.app)  # run run-due watch
 app.add_typer(runs.app)  # history logs next prune
 app.add_typer(collectors.app)  # collectors
 app.add_typer(monitor.app)  # status health stats
+app.add_typer(metrics.app)  # metrics
 app.add_typer(transfer.app)  # export import
 app.add_typer(system.app)  # config, cron, systemd (named groups)
 app.add_typer(completion.app)  # completion

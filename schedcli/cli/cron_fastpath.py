@@ -82,10 +82,12 @@ def try_run_due(argv: list[str]) -> int | None:
             if not store.has_due(now_s) and not store.has_running() and not store.clock_went_back(now_s):
                 from schedcli.schedule import iso
 
+                textfile = metrics_textfile()
                 with store.write():
                     store.set_state("last_tick", iso(now, millis=True) or "")
                 if values["json"]:
                     sys.stdout.write("[]\n")
+                refresh_metrics(store, textfile, now.timestamp())
                 return 0
         return _tick(store, values)
     except SchedError as exc:
@@ -108,11 +110,46 @@ def _tick(store, values: dict[str, object]) -> int:
         from schedcli.schedule import local_zone_name, parse_when
 
         when = parse_when(str(values["now"]), local_zone_name())
-    engine = configured_engine(store, config.load(), values["max_parallel"])  # type: ignore[arg-type]
+    settings = config.load()
+    engine = configured_engine(store, settings, values["max_parallel"])  # type: ignore[arg-type]
     engine.on_warning = warn_on_stderr
     with StopOnSignal(engine.stop.set) as signals:
         result = engine.tick(when)
-    return report_tick(result, bool(values["json"]), signals.exit_code())
+    code = report_tick(result, bool(values["json"]), signals.exit_code())
+    refresh_metrics(store, settings.metrics_textfile, engine.clock.now().timestamp())
+    return code
+
+
+def metrics_textfile():
+    """The ``metrics_textfile`` setting (a Path), or None. The configuration is read in full
+    (:mod:`schedcli.config`, whose imports cost more than this whole path) only when its
+    file mentions the key; a missing or unreadable file is no setting here."""
+    from schedcli.paths import config_file
+
+    path = config_file()
+    try:
+        with open(path, "rb") as fh:
+            if b"metrics_textfile" not in fh.read():
+                return None
+    except OSError:
+        return None
+    from schedcli import config
+
+    return config.load(path).metrics_textfile
+
+
+def refresh_metrics(store, textfile, now: float) -> None:
+    """After a ``run-due`` tick, with ``metrics_textfile`` set: rewrite that file (loading
+    ``prometheus_client`` only then). A failure is one warning line, never the tick's."""
+    if textfile is None:
+        return
+    from schedcli.errors import SchedError
+    from schedcli.services.metrics import refresh_textfile
+
+    try:
+        refresh_textfile(store, textfile, now)
+    except SchedError as exc:
+        warn_on_stderr(f"metrics textfile not written: {exc.message}")
 
 
 def log_stamp(ts: float) -> str:

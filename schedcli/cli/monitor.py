@@ -6,6 +6,8 @@ Parsing and rendering only: the logic is in :mod:`schedcli.services.status`.
 
 from __future__ import annotations
 
+from enum import Enum
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -26,8 +28,15 @@ _OVERDUE = typer.Option(
 
 HEALTH_EPILOG = (
     "Exit codes: 0 healthy; 1 unhealthy, or no database yet (one line per problem on stdout, "
-    "or with --json {healthy, problems}); 2 invalid option."
+    "or with --json {healthy, problems}); 2 invalid option. With --format nagios: 0 OK, "
+    "1 WARNING, 2 CRITICAL, 3 UNKNOWN, and nothing else."
 )
+
+
+class HealthFormat(str, Enum):
+    text = "text"
+    json = "json"
+    nagios = "nagios"
 
 
 def _open_existing(ctx: typer.Context):
@@ -131,6 +140,12 @@ def health(
     fail_on_failed_runs: bool = typer.Option(
         False, "--fail-on-failed-runs", help="Also unhealthy when an enabled job's last run failed.",
     ),
+    fmt: HealthFormat = typer.Option(
+        HealthFormat.text, "--format",
+        help="text; json (as --json); nagios: one line 'SCHEDCLI STATE - ... | perfdata' and the "
+        "exit code of a Nagios plugin: CRITICAL when an enabled job's last run failed or no runner "
+        "ticked, WARNING when a job is overdue, UNKNOWN when the database cannot be read.",
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """A monitoring probe: exit 0 when healthy, 1 with one line per problem otherwise.
@@ -143,10 +158,14 @@ def health(
     \b
       schedcli health
       schedcli health --max-tick-age 5m --fail-on-failed-runs
+      schedcli health --format nagios
     """
+    if fmt is HealthFormat.nagios:
+        raise typer.Exit(_nagios(ctx, max_tick_age, overdue_after, json_out))
     from schedcli.cli import render
     from schedcli.services.status import collect_status, problems
 
+    json_out = json_out or fmt is HealthFormat.json
     tick_age = duration_option(max_tick_age, "--max-tick-age")
     after = duration_option(overdue_after, "--overdue-after")
     missing = _missing_db(ctx)
@@ -174,6 +193,33 @@ def health(
             f"{jobs}, none overdue"
         )
     raise typer.Exit(1 if found else 0)
+
+
+def _nagios(ctx: typer.Context, max_tick_age: str, overdue_after: str, json_out: bool) -> int:
+    """``health --format nagios``: print the line, return 0-3. Whatever goes wrong, even an
+    invalid option, is UNKNOWN (3) in one line, never an Error line or a traceback."""
+    from schedcli.services.status import NAGIOS_UNKNOWN, collect_status, nagios_check, nagios_line
+
+    try:
+        if json_out:
+            raise SchedError("give --json or --format nagios, not both")
+        tick_age = duration_option(max_tick_age, "--max-tick-age")
+        after = duration_option(overdue_after, "--overdue-after")
+        missing = _missing_db(ctx)
+        if missing is not None:
+            code, line = NAGIOS_UNKNOWN, nagios_line(
+                NAGIOS_UNKNOWN, f"no database at {missing.absolute()}: nothing is scheduled there")
+        else:
+            with _open_existing(ctx) as store:
+                st = collect_status(store, current_time(), overdue_after=after)
+            code, line = nagios_check(st, max_tick_age=tick_age)
+    except SchedError as exc:
+        code, line = NAGIOS_UNKNOWN, nagios_line(NAGIOS_UNKNOWN, exc.message)
+    except Exception as exc:  # noqa: BLE001 - a plugin answers UNKNOWN, whatever happened
+        code, line = NAGIOS_UNKNOWN, nagios_line(NAGIOS_UNKNOWN, f"{type(exc).__name__}: {exc}")
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    return code
 
 
 @app.command("stats", cls=Command)

@@ -173,9 +173,11 @@ def run_due(
         else:
             render.planned_table(result.planned, result.now.timestamp())
         return
-    from schedcli.cli.cron_fastpath import report_tick
+    from schedcli.cli.cron_fastpath import refresh_metrics, report_tick
 
-    raise typer.Exit(report_tick(result, json_out, signals.exit_code()))
+    code = report_tick(result, json_out, signals.exit_code())
+    refresh_metrics(engine.store, state_of(ctx).config().metrics_textfile, engine.clock.now().timestamp())
+    raise typer.Exit(code)
 
 
 @app.command(cls=Command)
@@ -213,9 +215,34 @@ def watch(
 
     engine.on_finish = finished
     engine.on_warning = warning
+    metrics = _textfile_updater(ctx, engine, warning)
+    if metrics is not None:
+        def finished_then_metrics(run_obj) -> None:
+            finished(run_obj)
+            metrics.request()
+
+        engine.on_finish = finished_then_metrics
     with StopOnSignal(engine.stop.set) as signals:
         sys.stderr.write(f"{log_stamp(time.time())} schedcli watch: pid {engine.pid}, database {engine.store.path}\n")
         sys.stderr.flush()
-        engine.watch()
+        try:
+            engine.watch()
+        finally:
+            if metrics is not None:
+                metrics.close()
     code = signals.exit_code()
     raise typer.Exit(code if code is not None else 0)
+
+
+def _textfile_updater(ctx: typer.Context, engine, warning):
+    """With ``metrics_textfile`` set, what rewrites it after every tick and finished run of
+    ``watch`` (and at least at every heartbeat), in a thread of its own; else None."""
+    textfile = state_of(ctx).config().metrics_textfile
+    if textfile is None:
+        return None
+    from schedcli.services.metrics import TextfileUpdater
+
+    updater = TextfileUpdater(engine.store.path, textfile, engine.clock,
+                              lambda text: warning(f"metrics textfile not written: {text}"))
+    engine.callbacks.on_tick = updater.request
+    return updater.start()

@@ -43,10 +43,11 @@ class RetryNotice:
 class Callbacks:
     """What the engine tells its caller: each finished run, and warnings (one line each);
     optionally each chunk of output as it comes (``on_output(run_id, data)``, called in
-    the supervisor's thread: it must not block) and each retry before its delay
-    (``on_retry(RetryNotice)``).
+    the supervisor's thread: it must not block), each retry before its delay
+    (``on_retry(RetryNotice)``), and that ``watch`` looked for due work or beat
+    (``on_tick``, no argument).
 
-    Any may be set or replaced at any time; a warning callback that raises is
+    Any may be set or replaced at any time; a warning or tick callback that raises is
     ignored (there is nobody left to tell).
     """
 
@@ -57,6 +58,14 @@ class Callbacks:
         self.on_warning = on_warning
         self.on_output: Callable[[int, bytes], None] | None = None
         self.on_retry: Callable[[RetryNotice], None] | None = None
+        self.on_tick: Callable[[], None] | None = None
+
+    def ticked(self) -> None:
+        if self.on_tick is not None:
+            try:
+                self.on_tick()
+            except Exception as exc:
+                self.warn(f"after the tick: {exc}")
 
     def warn(self, message: str) -> None:
         if self.on_warning is not None:

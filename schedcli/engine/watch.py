@@ -105,6 +105,7 @@ class WatchLoop:
         try:
             while not self.stop.is_set():
                 self._tick(pool, due_at)
+                self.callbacks.ticked()
                 version = self.store.data_version()
                 due_at = None
                 while not self.stop.is_set():
@@ -125,6 +126,7 @@ class WatchLoop:
                         break
                     if self.clock.monotonic() - last_beat >= heartbeat_every:
                         self.registration.heartbeat()
+                        self.callbacks.ticked()
                         last_beat = self.clock.monotonic()
                     if self.store.data_version() != version:
                         break  # another process changed something: look again

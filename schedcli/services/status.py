@@ -206,3 +206,62 @@ def status_dict(status: Status) -> dict:
             for o in status.overdue
         ],
     }
+
+
+# -- Nagios ------------------------------------------------------------------------------------
+
+NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3
+NAGIOS_STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
+NAGIOS_NAMES_SHOWN = 5  # job names listed in the line; more are counted
+
+
+def nagios_line(code: int, text: str, perfdata: str = "") -> str:
+    """``SCHEDCLI STATE - text | perfdata``: one line, whatever ``text`` holds (a ``|`` would
+    start the performance data, a newline a second line)."""
+    text = " ".join(text.replace("|", "/").split())
+    line = f"SCHEDCLI {NAGIOS_STATES[code]} - {text}"
+    return f"{line} | {perfdata}" if perfdata else line
+
+
+def _names(items: list[str]) -> str:
+    shown = ", ".join(items[:NAGIOS_NAMES_SHOWN])
+    more = len(items) - NAGIOS_NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _jobs(n: int) -> str:
+    return f"{n} job{'' if n == 1 else 's'}"
+
+
+def nagios_check(status: Status, *, max_tick_age: float = DEFAULT_MAX_TICK_AGE) -> tuple[int, str]:
+    """The exit code and the one line of ``health --format nagios``.
+
+    CRITICAL: an enabled job's latest real run failed, or no runner ticked (nor a live
+    ``watch`` beat) within ``max_tick_age``. WARNING: a job is overdue, or the clock went
+    back. Perfdata (Nagios plugin guidelines, ``label=value[UOM];warn;crit``): the jobs,
+    the failing ones (critical above 0), the overdue ones (warning above 0) and the age of
+    the last tick in seconds (critical above ``max_tick_age``; ``U`` when there never was one).
+    """
+    critical: list[str] = []
+    warning: list[str] = []
+    failing = [f for f in status.failing if f.enabled]
+    if failing:
+        critical.append(f"{_jobs(len(failing))} failing: {_names([f'{f.job} ({f.status})' for f in failing])}")
+    last = status.last_activity_at
+    age = None if last is None else max(0, int(status.now - last))
+    if age is None:
+        critical.append("no runner has ever ticked (schedcli cron install, or run schedcli watch)")
+    elif age > max_tick_age:
+        critical.append(f"no runner has ticked for {_ago(age)} (limit {format_duration(int(max_tick_age))})")
+    if status.overdue:
+        warning.append(f"{_jobs(len(status.overdue))} overdue: {_names([o.job for o in status.overdue])}")
+    if status.clock_warning:
+        warning.append(status.clock_warning)
+    code = NAGIOS_CRITICAL if critical else NAGIOS_WARNING if warning else NAGIOS_OK
+    disabled = status.jobs - status.enabled
+    summary = _jobs(status.jobs) + (f" ({disabled} disabled)" if disabled else "")
+    if age is not None and age <= max_tick_age:
+        summary += f", last tick {_ago(age)} ago"
+    perf = (f"jobs={status.jobs} failing={len(failing)};;0 overdue={len(status.overdue)};0 "
+            f"tick_age={'U' if age is None else f'{age}s'};;{int(max_tick_age)}")
+    return code, nagios_line(code, "; ".join([*critical, *warning, summary]), perf)

@@ -8,6 +8,8 @@ query classes, one per part of the schema, over one :class:`~schedcli.store.conn
 * :mod:`~schedcli.store.jobs`, :mod:`~schedcli.store.runs`, :mod:`~schedcli.store.runners`:
   the queries the engine and the command line need;
 * :mod:`~schedcli.store.stats`: the read-only queries of ``status``, ``health`` and ``stats``;
+* :mod:`~schedcli.store.metrics`: those of ``metrics``, functions over a Store (imported only by
+  ``metrics`` and runners that write its textfile, never on the quick ``run-due`` path);
 * :mod:`~schedcli.store.rows`: rows mapped to models (:mod:`schedcli.model`) by column name.
 
 No SQLite row or cursor leaves the package: queries return models and small frozen

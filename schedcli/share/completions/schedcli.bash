@@ -11,7 +11,7 @@
 _schedcli_node() {
     subs='' opts='' vopts=''
     case $1 in
-        'schedcli') subs='add edit rename list show rm enable disable toggle run run-due watch history logs next prune collectors status health stats export import config cron systemd completion'; opts='--db --version -h --help'; vopts='--db' ;;
+        'schedcli') subs='add edit rename list show rm enable disable toggle run run-due watch history logs next prune collectors status health stats metrics export import config cron systemd completion'; opts='--db --version -h --help'; vopts='--db' ;;
         'schedcli add') subs=''; opts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --disabled --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook' ;;
         'schedcli edit') subs=''; opts='--cron --every --at --collector --param --tz --timeout --no-timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --no-hooks --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook' ;;
         'schedcli rename') subs=''; opts='--json -h --help'; vopts='' ;;
@@ -30,8 +30,9 @@ _schedcli_node() {
         'schedcli prune') subs=''; opts='--older-than --keep --job --auto --no-auto --dry-run --json -h --help'; vopts='--older-than --keep --job' ;;
         'schedcli collectors') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli status') subs=''; opts='--overdue-after --json -h --help'; vopts='--overdue-after' ;;
-        'schedcli health') subs=''; opts='--max-tick-age --overdue-after --fail-on-failed-runs --json -h --help'; vopts='--max-tick-age --overdue-after' ;;
+        'schedcli health') subs=''; opts='--max-tick-age --overdue-after --fail-on-failed-runs --format --json -h --help'; vopts='--max-tick-age --overdue-after --format' ;;
         'schedcli stats') subs=''; opts='--since --wide --utc --json --csv --tsv -h --help'; vopts='--since' ;;
+        'schedcli metrics') subs=''; opts='--textfile -h --help'; vopts='--textfile' ;;
         'schedcli export') subs=''; opts='-f --format -o --output --image --align -h --help'; vopts='-f --format -o --output --image' ;;
         'schedcli import') subs=''; opts='-f --format --replace --dry-run --skip-untranslatable --system --user --json -h --help'; vopts='-f --format' ;;
         'schedcli config') subs='path show'; opts='-h --help'; vopts='' ;;
@@ -66,6 +67,8 @@ _schedcli_optval() {
         'schedcli history --before') echo 'run' ;;
         'schedcli next --tz') echo 'zone' ;;
         'schedcli prune --job') echo 'job' ;;
+        'schedcli health --format') echo 'choice text json nagios' ;;
+        'schedcli metrics --textfile') echo 'file' ;;
         'schedcli export -f'|'schedcli export --format') echo 'choice toml json crontab k8s systemd' ;;
         'schedcli export -o'|'schedcli export --output') echo 'file' ;;
         'schedcli import -f'|'schedcli import --format') echo 'choice toml json crontab' ;;

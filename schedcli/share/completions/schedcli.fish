@@ -9,7 +9,7 @@
 function __schedcli_subcommands --argument-names path
     switch $path
         case 'schedcli'
-            printf '%s\n' 'add' 'edit' 'rename' 'list' 'show' 'rm' 'enable' 'disable' 'toggle' 'run' 'run-due' 'watch' 'history' 'logs' 'next' 'prune' 'collectors' 'status' 'health' 'stats' 'export' 'import' 'config' 'cron' 'systemd' 'completion'
+            printf '%s\n' 'add' 'edit' 'rename' 'list' 'show' 'rm' 'enable' 'disable' 'toggle' 'run' 'run-due' 'watch' 'history' 'logs' 'next' 'prune' 'collectors' 'status' 'health' 'stats' 'metrics' 'export' 'import' 'config' 'cron' 'systemd' 'completion'
         case 'schedcli config'
             printf '%s\n' 'path' 'show'
         case 'schedcli cron'
@@ -42,9 +42,11 @@ function __schedcli_value_options --argument-names path
         case 'schedcli status'
             printf '%s\n' '--overdue-after'
         case 'schedcli health'
-            printf '%s\n' '--max-tick-age' '--overdue-after'
+            printf '%s\n' '--max-tick-age' '--overdue-after' '--format'
         case 'schedcli stats'
             printf '%s\n' '--since'
+        case 'schedcli metrics'
+            printf '%s\n' '--textfile'
         case 'schedcli export'
             printf '%s\n' '-f' '--format' '-o' '--output' '--image'
         case 'schedcli import'
@@ -180,6 +182,7 @@ complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'collectors' -d
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'status' -d 'Is a runner alive? Last tick, cron entry, and how many jobs are enabled, running, failing, overdue.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'health' -d 'A monitoring probe: exit 0 when healthy, 1 with one line per problem otherwise.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'stats' -d 'Runs, success rate, p50/p95 duration, last failure and recent outcomes per job.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'metrics' -d 'Print the jobs\' and runners\' state as Prometheus metrics (text exposition format).'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'export' -d 'Export every job: toml/json (exact, for import), crontab, Kubernetes CronJobs or systemd timers.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'import' -d 'Import jobs from a toml/json export or a crontab: all or nothing.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'config' -d 'Show the configuration file and its values.'
@@ -359,6 +362,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli status'" -s 'h' -l 'help' -d
 complete -c schedcli -n "__schedcli_using 'schedcli health'" -l 'max-tick-age' -x -d 'Unhealthy when no runner ticked (or live watch beat) within this long.'
 complete -c schedcli -n "__schedcli_using 'schedcli health'" -l 'overdue-after' -x -d 'An enabled job whose next run is older than this is overdue.'
 complete -c schedcli -n "__schedcli_using 'schedcli health'" -l 'fail-on-failed-runs' -d 'Also unhealthy when an enabled job\'s last run failed.'
+complete -c schedcli -n "__schedcli_using 'schedcli health'" -l 'format' -x -a 'text json nagios' -d 'text; json (as --json); nagios: one line \'SCHEDCLI STATE - ... | perfdata\' and the exit code of a Nagios plugin: CRITICAL when an enabled job\'s last run failed or no runner ticked, WARNING when a job is overdue, UNKNOWN when the database cannot be read.'
 complete -c schedcli -n "__schedcli_using 'schedcli health'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli health'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -371,6 +375,10 @@ complete -c schedcli -n "__schedcli_using 'schedcli stats'" -l 'csv' -d 'Print C
 complete -c schedcli -n "__schedcli_using 'schedcli stats'" -l 'tsv' -d 'Print tab-separated values, like --csv.'
 complete -c schedcli -n "__schedcli_using 'schedcli stats'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli stats' 0" -a '(__schedcli_dynamic job)'
+
+# schedcli metrics
+complete -c schedcli -n "__schedcli_using 'schedcli metrics'" -l 'textfile' -r -F -d 'Write them to this .prom file instead (atomically, mode 0644), for node_exporter\'s textfile collector.'
+complete -c schedcli -n "__schedcli_using 'schedcli metrics'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
 # schedcli export
 complete -c schedcli -n "__schedcli_using 'schedcli export'" -s 'f' -l 'format' -x -a 'toml json crontab k8s systemd' -d 'toml (default) or json: every field, for schedcli import; crontab; k8s: Kubernetes CronJob manifests; systemd: .service/.timer pairs. (default: from the --output extension, else toml)'
