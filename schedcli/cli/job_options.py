@@ -80,7 +80,7 @@ PARAM_OPT = typer.Option(None, "--param", metavar="KEY=VALUE", help="Parameter p
 ON_FAILURE_OPT = typer.Option(None, "--on-failure", metavar="COMMAND", help="Shell command run when a run fails (details in SCHEDCLI_* variables).")
 ON_SUCCESS_OPT = typer.Option(None, "--on-success", metavar="COMMAND", help="Shell command run when a run succeeds.")
 ON_RECOVERY_OPT = typer.Option(None, "--on-recovery", metavar="COMMAND", help="Shell command run when a run succeeds after a failure.")
-WEBHOOK_OPT = typer.Option(None, "--webhook", metavar="URL", help="POST each finished run as JSON to this http(s) URL.")
+WEBHOOK_OPT = typer.Option(None, "--webhook", metavar="URL", help="POST each finished run to this http(s) URL (JSON unless --webhook-format says otherwise).")
 
 
 def set_hooks(spec: JobSpec, on_failure, on_success, on_recovery, webhook) -> JobSpec:
