@@ -302,3 +302,16 @@ def test_a_failing_job_reaches_every_channel_from_watch(sh, db_path, receiver, s
         watch.send_signal(signal.SIGTERM)
         out, err = watch.communicate(timeout=30)
     assert "broken" in out + err
+
+
+def test_an_ntfy_title_is_one_latin_1_line_whatever_the_reason_says():
+    from schedcli.model import Run
+    from schedcli.services.notify.webhook import payload
+
+    run = Run(id=1, job_id=1, job="j", trigger="manual", scheduled_for=0, attempt=1, status="error",
+              reason="could not start the process: trop de fichiers ouverts — EMFILE\nsecond line",
+              started_at=0.0, finished_at=1.0, duration_s=1.0, exit_code=None)
+    _, headers = payload("ntfy", "j", run, ["failure"], b"")
+    title = headers["Title"]
+    assert "\n" not in title and title.encode("latin-1")
+    assert title.startswith("j failed (could not start the process: trop de fichiers ouverts ? EMFILE second line")

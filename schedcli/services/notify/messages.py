@@ -36,7 +36,7 @@ def details(run: Run, *, started: bool = False) -> str:
 
 def summary(job: str, run: Run, *, started: bool = False) -> str:
     """``backup failed (exit code 2, 3.2s)``"""
-    extra = details(run, started=started)
+    extra = " ".join(details(run, started=started).split())  # one line: a header may carry it
     return f"{job} {outcome_words(run, started=started)}" + (f" ({extra})" if extra else "")
 
 

@@ -56,7 +56,8 @@ def _ntfy(job: str, run: Run, events: list[str], output: bytes, started: bool) -
     failed = "failure" in events
     headers = {
         "Content-Type": "text/plain; charset=utf-8",
-        "Title": summary(job, run, started=started),
+        # HTTP headers are Latin-1: anything else is replaced
+        "Title": summary(job, run, started=started).encode("latin-1", "replace").decode("latin-1"),
         "Priority": "high" if failed else "default",
         "Tags": ",".join(["schedcli", "arrow_forward" if started else ("x" if failed else "white_check_mark")]
                          + (["recovery"] if "recovery" in events else [])),
