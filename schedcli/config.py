@@ -6,8 +6,12 @@ Every key is optional::
     max_parallel = 4              # run-due / watch default
     output_cap = 1048576          # bytes of output kept per run (head and tail)
     kill_grace = "5s"             # SIGTERM -> SIGKILL delay
-    hook_timeout = "30s"          # limit for each notification hook / webhook
+    hook_timeout = "30s"          # limit for each notification hook / webhook / mail
     metrics_textfile = "/var/lib/node_exporter/textfile/schedcli.prom"  # rewritten after every tick
+    ping = "https://hc-ping.com/PING_KEY/{job}"   # healthchecks ping of jobs without --ping
+    mailto = "ops@example.org"    # mail for jobs without --mailto
+    mail_on = "failure"           # which runs are mailed: failure, output, always, never
+    sendmail = "/usr/sbin/sendmail"   # default: sendmail on PATH, then /usr/sbin/sendmail
 
     [retention]                   # automatic pruning after every run
     keep = 1000                   # newest runs kept per job
@@ -18,6 +22,7 @@ Every key is optional::
     on_success = "..."
     on_recovery = "..."
     webhook = "https://hooks.example.org/schedcli"
+    webhook_format = "json"       # json, slack or ntfy
 """
 
 from __future__ import annotations
@@ -46,6 +51,17 @@ class Hooks:
     on_success: str | None = None
     on_recovery: str | None = None
     webhook: str | None = None
+    webhook_format: str | None = None
+
+
+@dataclass(frozen=True)
+class NotifyDefaults:
+    """What jobs without their own settings ping and mail (top-level keys of the file)."""
+
+    ping: str | None = None
+    mailto: str | None = None
+    mail_on: str | None = None
+    sendmail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,7 @@ class Config:
     retention_older_than: int | None = None
     hooks: Hooks = field(default_factory=Hooks)
     metrics_textfile: Path | None = None  # Prometheus metrics rewritten by run-due and watch
+    notify: NotifyDefaults = field(default_factory=NotifyDefaults)
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -74,6 +91,7 @@ class Config:
             "retention": {"keep": self.retention_keep, "older_than_s": self.retention_older_than},
             "hooks": asdict(self.hooks),
             "metrics_textfile": None if self.metrics_textfile is None else str(self.metrics_textfile),
+            **asdict(self.notify),
         }
         return doc
 
@@ -82,8 +100,9 @@ def config_path() -> Path:
     return config_file()
 
 
+_NOTIFY = {"ping", "mailto", "mail_on", "sendmail"}
 _TOP = {"timezone", "max_parallel", "output_cap", "kill_grace", "hook_timeout", "retention", "hooks",
-        "metrics_textfile"}
+        "metrics_textfile"} | _NOTIFY
 
 
 def load(path: Path | None = None) -> Config:
@@ -149,12 +168,13 @@ def load(path: Path | None = None) -> Config:
     if "older_than" in retention:
         kw["retention_older_than"] = duration("retention.older_than", retention["older_than"])
     hooks = data.get("hooks", {})
-    known_hooks = {"on_failure", "on_success", "on_recovery", "webhook"}
+    known_hooks = {"on_failure", "on_success", "on_recovery", "webhook", "webhook_format"}
     if not isinstance(hooks, dict) or set(hooks) - known_hooks:
         raise fail("hooks", f"a table with {', '.join(sorted(known_hooks))}")
     for key, value in hooks.items():
         if not isinstance(value, str) or not value.strip():
             raise fail(f"hooks.{key}", "give a non-empty string")
+    from schedcli.services.notify.events import WEBHOOK_FORMATS, check_choice
     if "webhook" in hooks:
         from schedcli.services.jobs import check_webhook
 
@@ -162,9 +182,12 @@ def load(path: Path | None = None) -> Config:
             check_webhook(hooks["webhook"])
         except UsageError as exc:
             raise fail("hooks.webhook", exc.message) from None
+    if "webhook_format" in hooks:
+        _check(fail, "hooks.webhook_format", lambda v: check_choice(v, WEBHOOK_FORMATS, "format"), hooks["webhook_format"])
     kw["hooks"] = Hooks(**hooks)
     if "metrics_textfile" in data:
         kw["metrics_textfile"] = _textfile(data["metrics_textfile"], fail)
+    kw["notify"] = _notify_defaults(data, fail)
     return Config(**kw)
 
 
@@ -179,6 +202,36 @@ def _textfile(value: Any, fail: Any) -> Path:
         raise fail("metrics_textfile", "node_exporter's textfile collector reads only files whose name "
                    "ends in .prom, e.g. schedcli.prom")
     return path
+
+
+def _check(fail, key: str, check, value: Any) -> None:
+    try:
+        check(value)
+    except UsageError as exc:
+        raise fail(key, exc.message) from None
+
+
+def _notify_defaults(data: dict[str, Any], fail) -> NotifyDefaults:
+    """The top-level ping, mailto, mail_on and sendmail keys, checked."""
+    from schedcli.services.notify.events import MAIL_ON, check_addresses, check_choice, check_url
+
+    checks = {
+        "ping": lambda v: check_url(v, "ping"),
+        "mailto": lambda v: check_addresses(v, "mailto"),
+        "mail_on": lambda v: check_choice(v, MAIL_ON, "mail_on"),
+    }
+    values = {}
+    for key in sorted(_NOTIFY & set(data)):
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            raise fail(key, "give a non-empty string")
+        if key == "sendmail":
+            if not value.startswith("/") or "\x00" in value:
+                raise fail(key, "give the absolute path of a sendmail program")
+        else:
+            _check(fail, key, checks[key], value)
+        values[key] = value
+    return NotifyDefaults(**values)
 
 
 def example() -> str:

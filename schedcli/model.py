@@ -44,6 +44,11 @@ class Job:
     on_success: str | None = None
     on_recovery: str | None = None
     webhook: str | None = None
+    ping: str | None = None  # healthchecks-style ping URL ("none": not even the config's)
+    webhook_format: str | None = None  # json (None), slack or ntfy
+    notify_on: str | None = None  # events that notify, comma-separated (None: each channel's default)
+    mailto: str | None = None  # mail the run to these addresses ("none": not even the config's)
+    mail_on: str | None = None  # which runs are mailed: failure (None), output, always, never
     last_run_at: float | None = None
     last_status: str | None = None
 
@@ -225,6 +230,11 @@ class JobSpec:
     on_success: str | None = None
     on_recovery: str | None = None
     webhook: str | None = None
+    ping: str | None = None
+    webhook_format: str | None = None
+    notify_on: str | None = None
+    mailto: str | None = None
+    mail_on: str | None = None
     clear: set[str] = field(default_factory=set)
 
 

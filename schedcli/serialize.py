@@ -45,6 +45,11 @@ def job_dict(job: Job) -> dict[str, Any]:
         "on_success": job.on_success,
         "on_recovery": job.on_recovery,
         "webhook": job.webhook,
+        "webhook_format": job.webhook_format,
+        "ping": job.ping,
+        "notify_on": job.notify_on,
+        "mailto": job.mailto,
+        "mail_on": job.mail_on,
     }
 
 

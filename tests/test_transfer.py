@@ -148,7 +148,7 @@ def test_crontab_import_realistic_file(cli, db_path):
     assert summary["added"] == ["nightly-backup", "curl", "find", "date", "mail", "backup", "rotate-logs"]
     assert [(s["line"], s["reason"].split()[0]) for s in summary["skipped_lines"]] == [(14, "@reboot")]
     assert "Skipped line 14: @reboot" in r.stderr
-    assert "MAILTO=ops@example.org is kept as an environment variable" in r.stderr
+    assert "MAILTO=ops@example.org: the entries below mail every run that prints anything" in r.stderr
     assert "line 13: the text after '%' is the command's standard input" in r.stderr
 
     jobs = {j["name"]: j for j in _jobs(cli)}

@@ -212,7 +212,8 @@ def test_crontab_5_examples():
     }
     assert set(got) == _schedule_lines(text) and parsed.skipped == []
     assert all(e.spec.env == {"MAILTO": "paul"} for e in parsed.entries)
-    assert any("MAILTO=paul is kept as an environment variable" in n for n in parsed.notes)
+    assert all((e.spec.mailto, e.spec.mail_on) == ("paul", "output") for e in parsed.entries)  # cron's rule
+    assert any("MAILTO=paul: the entries below mail every run that prints anything" in n for n in parsed.notes)
 
 
 # -- '%' as cron(8) means it --------------------------------------------------------------
@@ -263,6 +264,7 @@ def test_tz_is_the_jobs_environment_and_cron_tz_its_zone():
     first, second = (e.spec for e in parsed.entries)
     assert first.timezone is None and first.env == {"TZ": "America/New_York"}
     assert second.timezone == "Asia/Tokyo" and second.env == {"TZ": "America/New_York", "MAILTO": ""}
+    assert first.mailto is None and second.mailto == "none"  # MAILTO="": no mail
 
 
 # -- round trip ---------------------------------------------------------------------------

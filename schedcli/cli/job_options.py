@@ -80,9 +80,40 @@ PARAM_OPT = typer.Option(None, "--param", metavar="KEY=VALUE", help="Parameter p
 ON_FAILURE_OPT = typer.Option(None, "--on-failure", metavar="COMMAND", help="Shell command run when a run fails (details in SCHEDCLI_* variables).")
 ON_SUCCESS_OPT = typer.Option(None, "--on-success", metavar="COMMAND", help="Shell command run when a run succeeds.")
 ON_RECOVERY_OPT = typer.Option(None, "--on-recovery", metavar="COMMAND", help="Shell command run when a run succeeds after a failure.")
-WEBHOOK_OPT = typer.Option(None, "--webhook", metavar="URL", help="POST each finished run as JSON to this http(s) URL.")
+WEBHOOK_OPT = typer.Option(None, "--webhook", metavar="URL", help="POST each finished run to this http(s) URL (JSON unless --webhook-format says otherwise).")
 
 
 def set_hooks(spec: JobSpec, on_failure, on_success, on_recovery, webhook) -> JobSpec:
     spec.on_failure, spec.on_success, spec.on_recovery, spec.webhook = on_failure, on_success, on_recovery, webhook
+    return spec
+
+
+class WebhookFormat(str, Enum):
+    json = "json"
+    slack = "slack"
+    ntfy = "ntfy"
+
+
+class MailOn(str, Enum):
+    failure = "failure"
+    output = "output"
+    always = "always"
+    never = "never"
+
+
+PING_OPT = typer.Option(None, "--ping", metavar="URL", help="Healthchecks-style ping URL: URL/start, then URL or URL/fail ('none': not even the config's).")
+WEBHOOK_FORMAT_OPT = typer.Option(None, "--webhook-format", help="Body of the webhook: json (default), slack ({\"text\"}) or ntfy (plain text, Title/Priority/Tags).")
+NOTIFY_ON_OPT = typer.Option(None, "--notify-on", metavar="EVENTS", help="Only these events notify, on every channel: failure,success,recovery,start (or none).")
+MAILTO_OPT = typer.Option(None, "--mailto", metavar="ADDRESS", help="Mail runs to these addresses (comma-separated) through sendmail ('none': not even the config's).")
+MAIL_ON_OPT = typer.Option(None, "--mail-on", help="Which runs are mailed: failure (default), output (cron's rule), always, never.")
+
+#: the job fields --no-hooks clears
+NOTIFY_FIELDS = ("on_failure", "on_success", "on_recovery", "webhook", "ping", "webhook_format", "notify_on",
+                 "mailto", "mail_on")
+
+
+def set_channels(spec: JobSpec, ping, webhook_format, notify_on, mailto, mail_on) -> JobSpec:
+    spec.ping, spec.notify_on, spec.mailto = ping, notify_on, mailto
+    spec.webhook_format = webhook_format.value if webhook_format else None
+    spec.mail_on = mail_on.value if mail_on else None
     return spec

@@ -21,6 +21,10 @@ from schedcli.cli.job_options import (
     ON_RECOVERY_OPT, ON_SUCCESS_OPT, OVERLAP_OPT, PARAM_OPT, RETRIES_OPT, RETRY_DELAY_OPT, TIMEOUT_OPT, TZ_OPT,
     WEBHOOK_OPT, CatchUp, Overlap, make_spec, set_hooks,
 )
+from schedcli.cli.job_options import (
+    MAIL_ON_OPT, MAILTO_OPT, NOTIFY_FIELDS, NOTIFY_ON_OPT, PING_OPT, WEBHOOK_FORMAT_OPT, MailOn, WebhookFormat,
+    set_channels,
+)
 from schedcli.errors import InvalidValue, JobExists, UsageError
 
 app = typer.Typer()
@@ -80,6 +84,11 @@ def add(
     on_success: Optional[str] = ON_SUCCESS_OPT,
     on_recovery: Optional[str] = ON_RECOVERY_OPT,
     webhook: Optional[str] = WEBHOOK_OPT,
+    webhook_format: Optional[WebhookFormat] = WEBHOOK_FORMAT_OPT,
+    ping: Optional[str] = PING_OPT,
+    notify_on: Optional[str] = NOTIFY_ON_OPT,
+    mailto: Optional[str] = MAILTO_OPT,
+    mail_on: Optional[MailOn] = MAIL_ON_OPT,
     json_out: bool = JSON_OPT,
 ) -> None:
     """Add a job: a command or a collector, on a cron expression, an interval or once.
@@ -108,6 +117,7 @@ def add(
     spec = make_spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
                      retries, retry_delay, collector, param, command)
     set_hooks(spec, on_failure, on_success, on_recovery, webhook)
+    set_channels(spec, ping, webhook_format, notify_on, mailto, mail_on)
     spec.enabled = not disabled
     state = state_of(ctx)
     if spec.timezone is None:
@@ -173,7 +183,12 @@ def edit(
     on_success: Optional[str] = ON_SUCCESS_OPT,
     on_recovery: Optional[str] = ON_RECOVERY_OPT,
     webhook: Optional[str] = WEBHOOK_OPT,
-    no_hooks: bool = typer.Option(False, "--no-hooks", help="Remove the job's hooks and webhook."),
+    webhook_format: Optional[WebhookFormat] = WEBHOOK_FORMAT_OPT,
+    ping: Optional[str] = PING_OPT,
+    notify_on: Optional[str] = NOTIFY_ON_OPT,
+    mailto: Optional[str] = MAILTO_OPT,
+    mail_on: Optional[MailOn] = MAIL_ON_OPT,
+    no_hooks: bool = typer.Option(False, "--no-hooks", help="Remove the job's hooks, webhook, ping, mail and --notify-on (back to the defaults)."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Change a job; options not given keep their value (--env and --param replace the whole set).
@@ -195,10 +210,11 @@ def edit(
     spec = make_spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
                      retries, retry_delay, collector, param, command)
     set_hooks(spec, on_failure, on_success, on_recovery, webhook)
+    set_channels(spec, ping, webhook_format, notify_on, mailto, mail_on)
     if no_hooks:
-        if any((on_failure, on_success, on_recovery, webhook)):
-            raise UsageError("give hooks or --no-hooks, not both")
-        spec.clear.update({"on_failure", "on_success", "on_recovery", "webhook"})
+        if any(getattr(spec, key) is not None for key in NOTIFY_FIELDS):
+            raise UsageError("give notification options or --no-hooks, not both")
+        spec.clear.update(NOTIFY_FIELDS)
     if no_timeout:
         if timeout is not None:
             raise UsageError("give --timeout or --no-timeout, not both")

@@ -143,6 +143,23 @@ def jobs_table(jobs: list[Job], now: float, *, utc: bool = False, wide: bool = F
     print_table(columns, rows, wide=wide)
 
 
+def notify_rows(job: Job) -> list[tuple[str, str]]:
+    """The job's own notification settings, one row each (none: no row)."""
+    hooks = [f"on-{e} {getattr(job, 'on_' + e)}" for e in ("failure", "success", "recovery") if getattr(job, "on_" + e)]
+    rows = [("hooks", "; ".join(hooks))] if hooks else []
+    if job.webhook:
+        rows.append(("webhook", f"{job.webhook} ({job.webhook_format or 'json'})"))
+    if job.ping:
+        rows.append(("ping", job.ping))
+    if job.mailto:
+        rows.append(("mail", f"{job.mailto} (on {job.mail_on or 'failure'})"))
+    elif job.mail_on:
+        rows.append(("mail", f"on {job.mail_on}"))
+    if job.notify_on:
+        rows.append(("notify on", job.notify_on))
+    return rows
+
+
 def job_detail(job: Job, recent: list[Run], now: float, *, utc: bool = False) -> None:
     """One job in full, times in its own zone (or UTC), then its recent runs."""
     zone_name = timefmt.display_zone(job.timezone, utc)
@@ -174,6 +191,7 @@ def job_detail(job: Job, recent: list[Run], now: float, *, utc: bool = False) ->
         ("overlap", job.overlap),
         ("catch-up", f"{job.catch_up} (grace {format_duration(job.grace)})"),
         ("retries", f"{job.retries} (delay {format_duration(job.retry_delay)}, doubling)" if job.retries else "0"),
+        *notify_rows(job),
         ("next run", nxt),
         ("last run", f"{when(job.last_run_at)} {job.last_status or ''}".strip()),
     ]

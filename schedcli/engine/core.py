@@ -205,6 +205,6 @@ def configured_engine(store: Store, config: "Config", max_parallel: int | None =
         max_parallel=max_parallel or config.max_parallel,
         kill_grace=config.kill_grace,
         output_cap=config.output_cap,
-        notifier=Notifier(config.hooks, config.hook_timeout, record),
+        notifier=Notifier(config.hooks, config.hook_timeout, record, config.notify, str(store.path)),
         retention=Retention(older_than=config.retention_older_than, keep=config.retention_keep),
     )

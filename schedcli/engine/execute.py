@@ -202,6 +202,10 @@ class Executor:
                     # unknown to a runner that would have to clean up after this one.
                     self.callbacks.warn(f"{exc.message}; could not record the pids of {len(started)} "
                                         f"run{'' if len(started) == 1 else 's'}")
+            by_id = {p.run_id: p.claim for p in plans}
+            for run_id, _, at_ in started:
+                c = by_id[run_id]
+                self.finisher.started(c.job, run_id, c.runs[0][1], c.trigger, c.attempt, at_)
         handles = {run_id: (running, at_) for run_id, running, at_ in started}
         return {pool.submit(self._run_claim, c, handles.get(c.runs[0][0])) for c in claims}
 
@@ -323,6 +327,7 @@ class Executor:
                             self._record_started([(run_id, running, started_at)])
                         except DatabaseBusy as exc:
                             self.callbacks.warn(f"{exc.message}; could not record the pid of run #{run_id}")
+                        self.finisher.started(job, run_id, scheduled_for, trigger, attempt, started_at)
                 else:
                     running, started_at = started
                 if running is not None:

@@ -1,4 +1,5 @@
-"""The end of a run: its status, its record, retention, the callback and the hooks.
+"""The end of a run: its status, its record, retention, the callback and the hooks
+(and, when its process starts, its start notifications).
 
 Each step of :meth:`RunFinisher.finish` runs even when an earlier one failed: a
 failure is reported in one line through ``on_warning`` and the next step goes on.
@@ -157,8 +158,17 @@ class RunFinisher:
         if self.callbacks.on_finish is not None:
             self._step(f"the report of run #{run_id} failed", self.callbacks.on_finish, run)
         if notify:
-            self._step(f"the hooks of run #{run_id} could not be started", self._notify, job, run, outcome)
+            self._step(
+                f"the hooks of run #{run_id} could not be started", self._notify, job, run, outcome, retry_at is None
+            )
         return ours is not False
+
+    def started(self, job: Job, run_id: int, scheduled_for: int, trigger: str, attempt: int, at: float) -> None:
+        """A run's process started: its start notifications (a ping's ``/start``), off this
+        thread. Never raises."""
+        if self.notifier is not None:
+            self._step(f"the start notifications of run #{run_id} could not be sent",
+                       self.notifier.started, job, run_id, scheduled_for, trigger, attempt, at)
 
     def _record_without_output(
         self, job: Job, run_id: int, fields: dict, outcome: process.Outcome | None, exc: Exception
@@ -211,7 +221,7 @@ class RunFinisher:
         if not policy.empty:
             policy.apply(self.store, now, job_id=job.id)
 
-    def _notify(self, job: Job, run: Run, outcome: process.Outcome) -> None:
+    def _notify(self, job: Job, run: Run, outcome: process.Outcome, final: bool) -> None:
         assert self.notifier is not None
         previous = self.store.previous_outcome(job.id, run.id)
-        self.notifier.submit(job, run, previous, outcome.output or (outcome.error or "").encode())
+        self.notifier.submit(job, run, previous, outcome.output or (outcome.error or "").encode(), final)

@@ -57,12 +57,9 @@ def check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
 
 
 def check_webhook(url: str) -> str:
-    from urllib.parse import urlsplit
+    from schedcli.services.notify.events import check_url
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidValue(f"invalid webhook URL {url!r}: use http://host/path or https://host/path")
-    return url
+    return check_url(url, "webhook")
 
 
 def schedule_fields(kind: str, expr: str, tz: str, now: datetime) -> dict[str, Any]:
@@ -101,6 +98,7 @@ def _common_fields(spec: JobSpec) -> dict[str, Any]:
         value = getattr(spec, key)
         if value is not None:
             out[key] = value
+    out.update(_channel_fields(spec))
     if spec.retries is not None and not 0 <= spec.retries <= 100:
         raise InvalidValue(f"invalid --retries {spec.retries}: use 0 to 100")
     if spec.webhook is not None:
@@ -111,6 +109,28 @@ def _common_fields(spec: JobSpec) -> dict[str, Any]:
             raise InvalidValue(f"invalid --{key.replace('_', '-')}: give a shell command")
     if spec.cwd is not None and not spec.cwd.startswith("/"):
         raise InvalidValue(f"invalid --cwd {spec.cwd!r}: use an absolute path")
+    return out
+
+
+def _channel_fields(spec: JobSpec) -> dict[str, Any]:
+    """--ping, --webhook-format, --notify-on, --mailto and --mail-on, checked."""
+    from schedcli.services.notify import events as ev
+
+    out: dict[str, Any] = {}
+    for key in ("ping", "webhook_format", "notify_on", "mailto", "mail_on"):
+        value = getattr(spec, key)
+        if value is not None and not isinstance(value, str):
+            raise InvalidValue(f"invalid --{key.replace('_', '-')} {value!r}: give text")
+    if spec.ping is not None:
+        out["ping"] = ev.check_url(spec.ping, "--ping", allow_none=True)
+    if spec.webhook_format is not None:
+        out["webhook_format"] = ev.check_choice(spec.webhook_format, ev.WEBHOOK_FORMATS, "--webhook-format")
+    if spec.notify_on is not None:
+        out["notify_on"] = ev.parse_notify_on(spec.notify_on)
+    if spec.mailto is not None:
+        out["mailto"] = ev.check_addresses(spec.mailto)
+    if spec.mail_on is not None:
+        out["mail_on"] = ev.check_choice(spec.mail_on, ev.MAIL_ON, "--mail-on")
     return out
 
 

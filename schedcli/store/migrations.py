@@ -206,6 +206,14 @@ def m004_pending_retries(db: Database) -> None:
     db.execute("CREATE INDEX runs_retry_due ON runs (retry_at) WHERE retry_at IS NOT NULL")
 
 
+@migrations()
+def m008_notification_channels(db: Database) -> None:
+    """A job's healthchecks-style ping URL, its webhook's format, the events that notify
+    (``notify_on``), and its mail (``mailto``, ``mail_on``); NULL: the defaults."""
+    for column in ("ping", "webhook_format", "notify_on", "mailto", "mail_on"):
+        db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
+
+
 def upgrade(store: "Connection") -> None:
     """Bring an opened database up to this version's schema (its user_version is behind).
 

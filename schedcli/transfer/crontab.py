@@ -15,6 +15,9 @@
 * ``CRON_TZ`` sets the zone the schedules are read in; ``TZ``, ``MAILTO`` and every other
   variable go to the job's environment, as cron passes them to the command; ``SHELL``
   chooses the shell and ``HOME`` the working directory, as in cron.
+* ``MAILTO`` also makes the following entries mail their runs, by cron's rule: every run
+  that prints anything (``--mailto ADDRESS --mail-on output``); ``MAILTO=""`` means no
+  mail (``--mailto none``, not even the configuration's). An invalid address is an error.
 """
 
 from __future__ import annotations
@@ -156,6 +159,7 @@ class _Line:
     env: dict[str, str] = field(default_factory=dict)
     tz: Optional[str] = None
     cwd: Optional[str] = None
+    mailto: Optional[str] = None  # the MAILTO in force ("": no mail); None: none was set
 
     def words(self) -> tuple[str, str]:
         parts = self.rest.split(None, 1)  # cron separates fields by any run of blanks
@@ -171,6 +175,7 @@ def _read_lines(text: str) -> tuple[list[_Line], list[str]]:
     env: dict[str, str] = {}
     tz: Optional[str] = None
     cwd: Optional[str] = None
+    mailto: Optional[str] = None
     pending_name: Optional[str] = None
     lines: list[_Line] = []
     notes: list[str] = []
@@ -203,11 +208,13 @@ def _read_lines(text: str) -> tuple[list[_Line], list[str]]:
                 tz = value
             else:
                 env[key] = value
-                if key == "MAILTO" and value:
-                    notes.append(
-                        f"line {number}: MAILTO={value} is kept as an environment variable, but schedcli "
-                        "does not send mail: read results with schedcli history and schedcli logs"
-                    )
+                if key == "MAILTO":
+                    mailto = _mailto(number, value)
+                    if value:
+                        notes.append(
+                            f"line {number}: MAILTO={value}: the entries below mail every run that prints "
+                            "anything to it, as cron does (--mailto, --mail-on output; sent by sendmail)"
+                        )
                 if key == "HOME" and value.startswith("/"):
                     cwd = value  # cron starts jobs in $HOME
             continue
@@ -235,8 +242,20 @@ def _read_lines(text: str) -> tuple[list[_Line], list[str]]:
                 )
             expr = " ".join(m5.group(i) for i in range(1, 6))
             rest = m5.group(6) or ""
-        lines.append(_Line(number, original, name, expr, rest, shell, dict(env), tz, cwd))
+        lines.append(_Line(number, original, name, expr, rest, shell, dict(env), tz, cwd, mailto))
     return lines, notes
+
+
+def _mailto(number: int, value: str) -> str:
+    """A MAILTO line's addresses, checked ("" stays "": no mail)."""
+    if not value:
+        return value
+    from schedcli.services.notify.events import check_addresses
+
+    try:
+        return check_addresses(value, "MAILTO")
+    except SchedError as exc:
+        raise TransferError(f"line {number}: {exc.message}; nothing was imported") from None
 
 
 def _looks_like_system(lines: list[_Line], me: str) -> Optional[str]:
@@ -353,6 +372,9 @@ def parse_crontab(
             overlap=CRONTAB_OVERLAP,
             catch_up=CRONTAB_CATCH_UP,
         )
+        if line.mailto is not None:
+            spec.mailto = line.mailto or "none"
+            spec.mail_on = "output" if line.mailto else None
         entries.append(Entry(index, name, spec, line.number))
     skipped.sort(key=lambda s: s.line)
     return Parsed(entries, skipped, notes)

@@ -116,6 +116,8 @@ def _plan(job: Job, zone: str, now: datetime, align: bool, result: ExportResult)
         return refuse(conv.reason or "its schedule has no crontab form")
     shell, script = _command_form(job)
     variables = dict(job.env)
+    if job.mailto is not None:  # cron mails to MAILTO itself (validated: no line breaks)
+        variables["MAILTO"] = "" if job.mailto == "none" else job.mailto
     env_shell = variables.pop("SHELL", None)
     if env_shell is not None and env_shell != shell:
         return refuse(f"its environment sets SHELL={env_shell}, which cron would also use to run it")

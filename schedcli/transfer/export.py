@@ -9,7 +9,7 @@ from schedcli.model import Job
 from schedcli.transfer.crontab_export import export_crontab
 from schedcli.transfer.document import dump_json, dump_toml
 from schedcli.transfer.k8s import export_k8s
-from schedcli.transfer.records import DEFAULT_IMAGE, EXPORT_FORMATS, ExportResult, TransferError
+from schedcli.transfer.records import DEFAULT_IMAGE, EXPORT_FORMATS, ExportResult, TransferError, notification_warnings
 from schedcli.transfer.systemd import export_systemd
 
 
@@ -40,9 +40,12 @@ def export_jobs(
     if fmt == "crontab":
         from schedcli.schedule import local_zone_name
 
-        return export_crontab(jobs, zone=system_zone or local_zone_name(), now=now, align=align)
-    if fmt == "k8s":
-        return export_k8s(jobs, image, now=now, align=align)
-    if fmt == "systemd":
-        return export_systemd(jobs, now=now)
-    raise TransferError(f"cannot export format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}")
+        result = export_crontab(jobs, zone=system_zone or local_zone_name(), now=now, align=align)
+    elif fmt == "k8s":
+        result = export_k8s(jobs, image, now=now, align=align)
+    elif fmt == "systemd":
+        result = export_systemd(jobs, now=now)
+    else:
+        raise TransferError(f"cannot export format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}")
+    result.warnings += notification_warnings(jobs, fmt, result.skipped)
+    return result

@@ -126,3 +126,23 @@ class ExportResult:
     @property
     def text(self) -> str:
         return "".join(text for _, text in self.files)
+
+
+def notification_warnings(jobs: list[Job], fmt: str, skipped: list[str]) -> list[str]:
+    """One warning per exported job whose notifications schedcli sends and the exported
+    job will not (a crontab keeps mail as ``MAILTO``, by cron's rule: any output)."""
+    out = []
+    left_out = set(skipped)
+    for job in jobs:
+        if job.name in left_out or job.notify_on == "none":
+            continue
+        lost = [f"--{k.replace('_', '-')}" for k in ("on_failure", "on_success", "on_recovery", "webhook")
+                if getattr(job, k)]
+        if job.ping and job.ping != "none":
+            lost.append("--ping")
+        mails = bool(job.mailto) and job.mailto != "none"
+        if mails and (fmt != "crontab" or (job.mail_on or "failure") != "output"):
+            lost.append("--mailto" if fmt != "crontab" else f"--mail-on {job.mail_on or 'failure'} (cron mails any output)")
+        if lost:
+            out.append(f"{job.name}: {', '.join(lost)}: sent by schedcli, not by the exported {fmt} job")
+    return out

@@ -12,8 +12,8 @@ _schedcli_node() {
     subs='' opts='' vopts=''
     case $1 in
         'schedcli') subs='add edit rename list show rm enable disable toggle run run-due watch history logs next prune collectors status health stats metrics export import config cron systemd completion'; opts='--db --version -h --help'; vopts='--db' ;;
-        'schedcli add') subs=''; opts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --disabled --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook' ;;
-        'schedcli edit') subs=''; opts='--cron --every --at --collector --param --tz --timeout --no-timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --no-hooks --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook' ;;
+        'schedcli add') subs=''; opts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --disabled --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --webhook-format --ping --notify-on --mailto --mail-on --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --webhook-format --ping --notify-on --mailto --mail-on' ;;
+        'schedcli edit') subs=''; opts='--cron --every --at --collector --param --tz --timeout --no-timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --webhook-format --ping --notify-on --mailto --mail-on --no-hooks --json -h --help'; vopts='--cron --every --at --collector --param --tz --timeout --overlap --grace --catch-up --env --cwd --description --retries --retry-delay --on-failure --on-success --on-recovery --webhook --webhook-format --ping --notify-on --mailto --mail-on' ;;
         'schedcli rename') subs=''; opts='--json -h --help'; vopts='' ;;
         'schedcli list') subs=''; opts='--limit --after --wide --utc --json --csv --tsv -h --help'; vopts='--limit --after' ;;
         'schedcli show') subs=''; opts='--utc --json -h --help'; vopts='' ;;
@@ -57,11 +57,15 @@ _schedcli_optval() {
         'schedcli add --overlap') echo 'choice skip allow replace' ;;
         'schedcli add --catch-up') echo 'choice latest all none' ;;
         'schedcli add --cwd') echo 'dir' ;;
+        'schedcli add --webhook-format') echo 'choice json slack ntfy' ;;
+        'schedcli add --mail-on') echo 'choice failure output always never' ;;
         'schedcli edit --collector') echo 'collector' ;;
         'schedcli edit --tz') echo 'zone' ;;
         'schedcli edit --overlap') echo 'choice skip allow replace' ;;
         'schedcli edit --catch-up') echo 'choice latest all none' ;;
         'schedcli edit --cwd') echo 'dir' ;;
+        'schedcli edit --webhook-format') echo 'choice json slack ntfy' ;;
+        'schedcli edit --mail-on') echo 'choice failure output always never' ;;
         'schedcli list --after') echo 'job' ;;
         'schedcli history --status') echo 'choice running success warning error timeout skipped missed interrupted' ;;
         'schedcli history --before') echo 'run' ;;
