@@ -44,6 +44,8 @@ class Job:
     on_success: str | None = None
     on_recovery: str | None = None
     webhook: str | None = None
+    jitter: int = 0  # seconds: each occurrence starts at a stable offset in [0, jitter)
+    last_boot: str | None = None  # @reboot: the boot id it last ran for (or was added in)
     last_run_at: float | None = None
     last_status: str | None = None
 
@@ -51,6 +53,11 @@ class Job:
     def finished(self) -> bool:
         """A one-off job whose time has been handled."""
         return self.kind == "at" and self.next_run_at is None
+
+    @property
+    def at_boot(self) -> bool:
+        """An ``@reboot`` job: it runs at the first tick of each boot, not on the clock."""
+        return self.kind == "cron" and self.expr == "@reboot"
 
 
 @dataclass
@@ -194,6 +201,7 @@ class JobSpec:
     on_success: str | None = None
     on_recovery: str | None = None
     webhook: str | None = None
+    jitter: int | None = None
     clear: set[str] = field(default_factory=set)
 
 

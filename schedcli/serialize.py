@@ -45,6 +45,8 @@ def job_dict(job: Job) -> dict[str, Any]:
         "on_success": job.on_success,
         "on_recovery": job.on_recovery,
         "webhook": job.webhook,
+        "jitter_s": job.jitter,
+        "at_boot": job.at_boot,
     }
 
 

@@ -19,8 +19,9 @@ from schedcli.cli.helptext import Command
 from schedcli.cli.job_options import (
     AT_OPT, CATCH_OPT, COLLECTOR_OPT, CRON_OPT, CWD_OPT, DESC_OPT, ENV_OPT, EVERY_OPT, GRACE_OPT, ON_FAILURE_OPT,
     ON_RECOVERY_OPT, ON_SUCCESS_OPT, OVERLAP_OPT, PARAM_OPT, RETRIES_OPT, RETRY_DELAY_OPT, TIMEOUT_OPT, TZ_OPT,
-    WEBHOOK_OPT, CatchUp, Overlap, make_spec, set_hooks,
+    WEBHOOK_OPT, JITTER_OPT, CatchUp, Overlap, make_spec, set_hooks,
 )
+from schedcli.boot import current_boot
 from schedcli.errors import InvalidValue, JobExists, UsageError
 
 app = typer.Typer()
@@ -38,6 +39,8 @@ def _next_text(job, now: float) -> str:
 
     if job.finished:
         return "finished"
+    if job.at_boot and job.enabled:
+        return "at next boot"
     if not job.enabled or job.next_run_at is None:
         return "disabled"
     return f"{timefmt.full_time(job.next_run_at, job.timezone)} ({timefmt.relative(job.next_run_at, now)})"
@@ -46,12 +49,18 @@ def _next_text(job, now: float) -> str:
 def _confirm(verb: str, job, now: float) -> str:
     from schedcli.schedule import describe
 
-    if job.kind == "cron":
+    if job.at_boot:
+        what = "@reboot (once at each boot, from the next one)"
+    elif job.kind == "cron":
         what = f"{job.expr} ({describe(job.kind, job.expr)}, {job.timezone})"
     elif job.kind == "every":
         what = f"every {job.expr} ({job.timezone})"
     else:
         what = f"once ({job.timezone})"
+    if job.jitter:
+        from schedcli.schedule import format_duration
+
+        what += f", jitter up to {format_duration(job.jitter)}"
     return f"{verb} {job.name}: {what}; next run {_next_text(job, now)}"
 
 
@@ -80,6 +89,7 @@ def add(
     on_success: Optional[str] = ON_SUCCESS_OPT,
     on_recovery: Optional[str] = ON_RECOVERY_OPT,
     webhook: Optional[str] = WEBHOOK_OPT,
+    jitter: Optional[str] = JITTER_OPT,
     json_out: bool = JSON_OPT,
 ) -> None:
     """Add a job: a command or a collector, on a cron expression, an interval or once.
@@ -106,7 +116,7 @@ def add(
     from schedcli.services.jobs import add_job
 
     spec = make_spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
-                     retries, retry_delay, collector, param, command)
+                     retries, retry_delay, collector, param, command, jitter=jitter)
     set_hooks(spec, on_failure, on_success, on_recovery, webhook)
     spec.enabled = not disabled
     state = state_of(ctx)
@@ -119,7 +129,7 @@ def add(
         spec.expr = _at_text(spec.expr, spec.timezone or local_zone_name(), now)
     store = state.store()
     try:
-        job = add_job(store, name, spec, now)
+        job = add_job(store, name, spec, now, current_boot())
     except JobExists as exc:
         raise JobExists(f"{exc.message}: change it with schedcli edit {name}, or replace jobs "
                         "from a file with schedcli import --replace FILE") from None
@@ -172,6 +182,7 @@ def edit(
     on_recovery: Optional[str] = ON_RECOVERY_OPT,
     webhook: Optional[str] = WEBHOOK_OPT,
     no_hooks: bool = typer.Option(False, "--no-hooks", help="Remove the job's hooks and webhook."),
+    jitter: Optional[str] = JITTER_OPT,
     json_out: bool = JSON_OPT,
 ) -> None:
     """Change a job; options not given keep their value (--env and --param replace the whole set).
@@ -191,7 +202,7 @@ def edit(
 
     check_name(name)
     spec = make_spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
-                     retries, retry_delay, collector, param, command)
+                     retries, retry_delay, collector, param, command, jitter=jitter)
     set_hooks(spec, on_failure, on_success, on_recovery, webhook)
     if no_hooks:
         if any((on_failure, on_success, on_recovery, webhook)):
@@ -209,7 +220,7 @@ def edit(
     now = current_time()
     if spec.kind == "at":
         spec.expr = _at_text(spec.expr, spec.timezone or before.timezone, now)
-    job = edit_job(store, name, spec, now)
+    job = edit_job(store, name, spec, now, current_boot())
     if json_out:
         render.print_json(render.job_dict(job))
     elif _same(before, job):
@@ -362,7 +373,7 @@ def _set_enabled(ctx: typer.Context, name: str, enabled: Optional[bool], json_ou
 
     check_name(name)
     now = current_time()
-    job = set_enabled(state_of(ctx).store(), name, enabled, now)
+    job = set_enabled(state_of(ctx).store(), name, enabled, now, current_boot())
     if json_out:
         render.print_json(render.job_dict(job))
     else:

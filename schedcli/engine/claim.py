@@ -86,8 +86,22 @@ def _dt(epoch: int) -> datetime:
 def decide(job: Job, schedule: sched.Schedule, now: datetime) -> Decision:
     """Apply the catch-up policy and grace to the occurrences due since ``job.next_run_at``.
 
-    Pure arithmetic: no database, no clock.
+    Pure arithmetic: no database, no clock.  With ``--jitter`` the schedule's instants
+    are the occurrences' start times (so grace counts from each start, and jitter
+    never makes an occurrence late); the decision names the occurrences by their
+    scheduled times.
     """
+    decision = _decide(job, schedule, now)
+    if isinstance(schedule, sched.JitteredSchedule):
+        decision.run = [sched.occurrence_at(schedule, t) for t in decision.run]
+        if decision.missed_first is not None:
+            decision.missed_first = sched.occurrence_at(schedule, decision.missed_first)
+        if decision.missed_last is not None:
+            decision.missed_last = sched.occurrence_at(schedule, decision.missed_last)
+    return decision
+
+
+def _decide(job: Job, schedule: sched.Schedule, now: datetime) -> Decision:
     first = job.next_run_at
     assert first is not None
     now_s = int(now.timestamp())
@@ -197,11 +211,15 @@ def insert_unique(store: Store, row: dict) -> int:
 class Claimer:
     """Claims due occurrences (and manual runs) for one runner."""
 
-    def __init__(self, store: Store, clock: SystemClock, runner: RunnerIdentity, policy: PolicyInForce) -> None:
+    def __init__(
+        self, store: Store, clock: SystemClock, runner: RunnerIdentity, policy: PolicyInForce,
+        boot_id: str | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.runner = runner
         self.policy = policy
+        self.boot_id = boot_id  # this boot (schedcli.boot); None: @reboot jobs cannot run
 
     def claim(self, now: datetime) -> ClaimBatch:
         """Claim everything due at ``now`` (one write transaction)."""
@@ -222,11 +240,23 @@ class Claimer:
                 moved.append((decision.next_run_at, job.id))
                 if runs:
                     batch.claims.append(Claim(job, runs))
+            self._claim_at_boot(now_s, now_f, alive, batch)
             self.store.set_next_runs(moved)
             # The real time of this tick (``now`` may be simulated with run-due --now).
             self.store.set_state("last_tick", iso(self.clock.now(), millis=True) or "")
         batch.created = [i for i in batch.created if i >= 0]
         return batch
+
+    def _claim_at_boot(self, now_s: int, now_f: float, alive: dict[int, list[LiveRun]], batch: ClaimBatch) -> None:
+        """The first tick of a boot runs each ``@reboot`` job once: its occurrence is this
+        tick, and the boot it ran for is recorded in the same transaction."""
+        if self.boot_id is None:
+            return
+        for job in self.store.jobs_due_at_boot(self.boot_id):
+            self.store.set_last_boot(job.id, self.boot_id)
+            runs = self._claim_occurrences(job, [now_s], alive.get(job.id, []), now_f, batch)
+            if runs:
+                batch.claims.append(Claim(job, runs))
 
     def _insert_missed(self, job: Job, decision: Decision, now_f: float) -> int:
         more = "+" if decision.missed_capped else ""
@@ -423,4 +453,7 @@ class Claimer:
                     elif busy and job.overlap == "replace":
                         action, detail = "replace", "previous run would be terminated"
                     planned.append(Occurrence(job.name, _dt(occurrence), action, detail))
+            if self.boot_id is not None:
+                for job in self.store.jobs_due_at_boot(self.boot_id):
+                    planned.append(Occurrence(job.name, now, "run", "first tick of this boot (@reboot)"))
         return planned

@@ -206,6 +206,17 @@ def m004_pending_retries(db: Database) -> None:
     db.execute("CREATE INDEX runs_retry_due ON runs (retry_at) WHERE retry_at IS NOT NULL")
 
 
+@migrations()
+def m005_reboot_and_jitter(db: Database) -> None:
+    """``--jitter`` (seconds; 0: none) and, for ``@reboot`` jobs (kind ``cron``,
+    expression ``@reboot``: no table rebuild), the boot they last ran for or were
+    added in (``last_boot``, from /proc/sys/kernel/random/boot_id).  Jobs due at
+    boot have no ``next_run_at``; this index finds those of a new boot."""
+    db.execute("ALTER TABLE jobs ADD COLUMN jitter INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE jobs ADD COLUMN last_boot TEXT")
+    db.execute("CREATE INDEX jobs_at_boot ON jobs (last_boot) WHERE enabled = 1 AND expr = '@reboot'")
+
+
 def upgrade(store: "Connection") -> None:
     """Bring an opened database up to this version's schema (its user_version is behind).
 
