@@ -99,6 +99,11 @@ def add(
     are refused unless -- comes before it, so that a command's own options are never
     taken for schedcli's.
 
+    --cron @reboot runs the job once at the first tick of each boot (run-due's first
+    minute under cron, or watch starting), from the boot after the one it was added in.
+    --jitter D starts each occurrence at a stable pseudo-random offset in [0, D) after its
+    time (never past the next occurrence), the same for every runner.
+
     A warning on stderr says when the command names a program that the PATH cron gives
     the job does not have (it would end exit 127 under cron), and when an interval under
     a minute is run only by cron (once a minute).
@@ -110,6 +115,8 @@ def add(
       schedcli add poll --every 5m -- 'curl -fsS https://example.org/health'
       schedcli add remind --at 'tomorrow 09:00' -- 'echo call the bank'
       schedcli add coll --every 15m --collector mycoll:collect --param city=Lyon
+      schedcli add agent --cron @reboot -- /usr/local/bin/start-agent
+      schedcli add fetch --cron '0 * * * *' --jitter 10m -- /usr/local/bin/fetch
     """
     from schedcli.cli import render
     from schedcli.cli.job_warnings import warn_after_save
@@ -195,6 +202,7 @@ def edit(
       schedcli edit backup --cron '0 3 * * *'
       schedcli edit poll --timeout 30s --retries 2
       schedcli edit poll -- 'curl -fsS https://example.org/ready'
+      schedcli edit fetch --jitter 0
     """
     from schedcli.cli import render
     from schedcli.cli.job_warnings import warn_after_save

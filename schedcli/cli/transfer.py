@@ -170,7 +170,7 @@ def import_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and report what would change; write nothing."),
     skip_untranslatable: bool = typer.Option(
         False, "--skip-untranslatable",
-        help="crontab: report lines schedcli cannot run (@reboot, lines for other users) and import the rest.",
+        help="crontab: report lines schedcli cannot run (lines for other users) and import the rest.",
     ),
     system: bool = typer.Option(
         False, "--system", help="crontab: lines have a user field after the schedule (/etc/crontab, /etc/cron.d).",
