@@ -174,3 +174,55 @@ def test_bad_jitter_is_one_error_line(cli, value, message):
     r = cli("add", "j", "--every", "1h", "--jitter", value, "--", "true")
     assert r.exit_code == 2 and r.stderr.startswith(message), r.stderr
     assert cli("list", "--json").json() == []
+
+
+# -- the claim's arithmetic: every occurrence handled once, none started early ------------------
+
+
+def _job(jitter: int, grace: int, catch_up: str, first: int):
+    from schedcli.model import Job
+
+    return Job(
+        id=1, name="prop", kind="every", expr="90s", timezone="UTC", anchor=int(T0.timestamp()), command=["true"],
+        collector=None, params={}, env={}, cwd=None, timeout=None, overlap="allow", grace=grace,
+        catch_up=catch_up, retries=0, retry_delay=60, enabled=True, description=None, next_run_at=first,
+        created_at=0.0, updated_at=0.0, jitter=jitter,
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    jitter=st.integers(min_value=2, max_value=400),
+    gaps=st.lists(st.integers(min_value=1, max_value=600), min_size=1, max_size=40),
+    catch_up=st.sampled_from(["latest", "all", "none"]),
+    grace=st.sampled_from([1, 60, 10**6]),
+)
+def test_decide_handles_each_occurrence_once_and_never_early(jitter, gaps, catch_up, grace):
+    from schedcli.engine.claim import decide
+
+    base = sched.make_schedule("every", "90s", "UTC", T0)
+    starts = sched.with_jitter(base, jitter, "prop")
+    first = int(sched.start_after(starts, T0).timestamp())
+    job = _job(jitter, grace, catch_up, first)
+    now = T0
+    handled: list[int] = []
+    for gap in gaps:
+        now += timedelta(seconds=gap)
+        if job.next_run_at is None or job.next_run_at > now.timestamp():
+            continue  # not due: the claim does not select it
+        d = decide(job, starts, now)
+        for occurrence in d.run:
+            start = starts.start_of(datetime.fromtimestamp(occurrence, timezone.utc))
+            assert start <= now  # never before scheduled_for + offset
+            assert now.timestamp() - start.timestamp() <= grace  # lateness counts from the start
+        handled += d.run
+        if d.missed_count:
+            handled.append(d.missed_last)
+        job.next_run_at = d.next_run_at
+    assert len(handled) == len(set(handled))  # each occurrence once
+    assert all(int(x) % 90 == 0 for x in handled)  # named by their scheduled times
+    if catch_up == "all" and grace == 10**6:
+        due = [t for t in sched.upcoming(base, T0, 1000)
+               if starts.start_of(t) <= now and t.timestamp() >= first - jitter]
+        ran = sorted(handled)
+        assert ran == [int(t.timestamp()) for t in due][: len(ran)] and len(ran) == len(due)
