@@ -101,6 +101,9 @@ def test_next_show_and_add_speak_of_the_offset_times(cli):
     shown = [_epoch(x["at"]) for x in cli("next", name, "--count", "3", "--json").json()]
     expected = [start] + [s + jitter_offset(name, s, 1800) for s in (scheduled + 3600, scheduled + 7200)]
     assert shown == expected
+    assert cli("rename", name, "renamed").exit_code == 0  # the offset follows the name
+    assert _epoch(_job(cli, "renamed")["next_run_at"]) == scheduled + jitter_offset("renamed", scheduled, 1800)
+    name = "renamed"
     r = cli("edit", name, "--jitter", "0")
     assert r.exit_code == 0 and "jitter" not in r.stdout
     assert _epoch(_job(cli, name)["next_run_at"]) == scheduled  # the same occurrence, now unjittered
@@ -179,7 +182,7 @@ def test_bad_jitter_is_one_error_line(cli, value, message):
 # -- the claim's arithmetic: every occurrence handled once, none started early ------------------
 
 
-def _job(jitter: int, grace: int, catch_up: str, first: int):
+def _model_job(jitter: int, grace: int, catch_up: str, first: int):
     from schedcli.model import Job
 
     return Job(
@@ -203,7 +206,7 @@ def test_decide_handles_each_occurrence_once_and_never_early(jitter, gaps, catch
     base = sched.make_schedule("every", "90s", "UTC", T0)
     starts = sched.with_jitter(base, jitter, "prop")
     first = int(sched.start_after(starts, T0).timestamp())
-    job = _job(jitter, grace, catch_up, first)
+    job = _model_job(jitter, grace, catch_up, first)
     now = T0
     handled: list[int] = []
     for gap in gaps:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -244,6 +245,10 @@ def rename_job(store: Store, name: str, new_name: str, now: datetime) -> Job:
         else:
             raise JobExists(f"a job named {new_name!r} already exists (remove it first: schedcli rm {new_name})")
         store.rename_job(job.id, new_name, now.timestamp())
+        if job.jitter and job.next_run_at is not None:
+            # The offsets derive from the name: the pending occurrence gets its new one.
+            job.name = new_name
+            store.set_next_runs([(rejittered_from(job, job_schedule_named(job, name)), job.id)])
     return store.get_job(new_name)
 
 
@@ -311,14 +316,26 @@ def job_schedule(job: Job) -> sched.Schedule:
     return sched.with_jitter(_schedule(job.kind, job.expr, job.timezone, job.anchor), job.jitter, job.name)
 
 
+def job_schedule_named(job: Job, name: str) -> sched.Schedule:
+    """The job's start times had it the name ``name`` (before a rename)."""
+    return sched.with_jitter(_schedule(job.kind, job.expr, job.timezone, job.anchor), job.jitter, name)
+
+
 def rejittered(job: Job, jitter: int) -> int | None:
     """The job's next run when only its jitter changes to ``jitter``: the same occurrence,
     with its offset under the new jitter."""
+    before = job_schedule(job)
+    job = dataclasses.replace(job, jitter=jitter)
+    return rejittered_from(job, before)
+
+
+def rejittered_from(job: Job, before: sched.Schedule) -> int | None:
+    """The job's next run, stored as a start time of the schedule ``before``, as the same
+    occurrence's start under the job's own jitter and name."""
     if job.next_run_at is None:
         return None
-    base = _schedule(job.kind, job.expr, job.timezone, job.anchor)
-    occurrence = sched.occurrence_at(job_schedule(job), job.next_run_at)
-    start = sched.with_jitter(base, jitter, job.name)
+    occurrence = sched.occurrence_at(before, job.next_run_at)
+    start = job_schedule(job)
     if not isinstance(start, sched.JitteredSchedule):
         return occurrence
     return int(start.start_of(sched.from_epoch(occurrence)).timestamp())
