@@ -68,6 +68,20 @@ def test_runs_once_per_boot_after_the_one_it_was_added_in(cli, sh, boot, marker)
     assert [r["status"] for r in _runs(cli, "up")] == ["success", "success"]
 
 
+def test_a_boot_whose_clock_is_behind_the_previous_one_still_runs_it(cli, sh, boot, marker):
+    """A machine without a real-time clock may boot with a time before its previous boot's."""
+    cli("add", "up", "--cron", "@reboot", "--", f"echo x >> {marker}")
+    boot("b")
+    assert " up: success" in sh("run-due", "--now", "2030-01-01T00:00:00Z").stdout
+    boot("c")
+    assert " up: success" in sh("run-due", "--now", "2029-06-01T00:00:00Z").stdout
+    boot("d")
+    assert " up: success" in sh("run-due", "--now", "2029-06-01T00:00:00Z").stdout
+    assert _lines(marker) == ["x", "x", "x"]
+    assert sorted(r["scheduled_for"] for r in _runs(cli, "up")) == [
+        "2030-01-01T00:00:00Z", "2030-01-01T00:00:01Z", "2030-01-01T00:00:02Z"]
+
+
 def test_overlapping_runners_run_it_exactly_once(cli, db_path, boot, marker):
     cli("add", "up", "--cron", "@reboot", "--", f"echo x >> {marker}")
     boot("b")

@@ -163,13 +163,17 @@ class Claimer:
         return batch
 
     def _claim_at_boot(self, now_s: int, now_f: float, alive: dict[int, list[LiveRun]], batch: ClaimBatch) -> None:
-        """The first tick of a boot runs each ``@reboot`` job once: its occurrence is this
-        tick, and the boot it ran for is recorded in the same transaction."""
+        """The first tick of a boot runs each ``@reboot`` job once, and records the boot it
+        ran for in the same transaction.  Its occurrence is this tick, or a second after
+        the previous boot's when the clock is behind it (a machine without a real-time
+        clock boots with an old time): each boot's occurrence is a new one."""
         if self.boot_id is None:
             return
         for job in self.store.jobs_due_at_boot(self.boot_id):
             self.store.set_last_boot(job.id, self.boot_id)
-            runs = self._claim_occurrences(job, [now_s], alive.get(job.id, []), now_f, batch)
+            previous = self.store.latest_occurrence(job.id)
+            occurrence = now_s if previous is None else max(now_s, previous + 1)
+            runs = self._claim_occurrences(job, [occurrence], alive.get(job.id, []), now_f, batch)
             if runs:
                 batch.claims.append(Claim(job, runs))
 

@@ -133,6 +133,13 @@ class JobQueries(Connection):
         ).fetchone()
         return row is not None
 
+    def latest_occurrence(self, job_id: int) -> int | None:
+        """The latest scheduled occurrence recorded for job ``job_id`` (any status), or None."""
+        row = self._q(
+            "SELECT max(scheduled_for) FROM runs WHERE job_id = ? AND trigger = 'schedule'", (job_id,)
+        ).fetchone()
+        return row[0]
+
     def set_last_boot(self, job_id: int, boot: str) -> None:
         """Record that ``@reboot`` job ``job_id`` has been handled in boot ``boot``."""
         self._q("UPDATE jobs SET last_boot = ? WHERE id = ?", (boot, job_id))
