@@ -44,6 +44,8 @@ class Job:
     on_success: str | None = None
     on_recovery: str | None = None
     webhook: str | None = None
+    jitter: int = 0  # seconds: each occurrence starts at a stable offset in [0, jitter)
+    last_boot: str | None = None  # @reboot: the boot id it last ran for (or was added in)
     ping: str | None = None  # healthchecks-style ping URL ("none": not even the config's)
     webhook_format: str | None = None  # json (None), slack or ntfy
     notify_on: str | None = None  # events that notify, comma-separated (None: each channel's default)
@@ -56,6 +58,11 @@ class Job:
     def finished(self) -> bool:
         """A one-off job whose time has been handled."""
         return self.kind == "at" and self.next_run_at is None
+
+    @property
+    def at_boot(self) -> bool:
+        """An ``@reboot`` job: it runs at the first tick of each boot, not on the clock."""
+        return self.kind == "cron" and self.expr == "@reboot"
 
 
 @dataclass
@@ -235,6 +242,7 @@ class JobSpec:
     notify_on: str | None = None
     mailto: str | None = None
     mail_on: str | None = None
+    jitter: int | None = None
     clear: set[str] = field(default_factory=set)
 
 

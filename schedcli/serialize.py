@@ -50,6 +50,8 @@ def job_dict(job: Job) -> dict[str, Any]:
         "notify_on": job.notify_on,
         "mailto": job.mailto,
         "mail_on": job.mail_on,
+        "jitter_s": job.jitter,
+        "at_boot": job.at_boot,
     }
 
 

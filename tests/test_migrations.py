@@ -132,7 +132,7 @@ def test_a_failing_migration_leaves_the_version_where_it_was(db_path):
 
 
 def test_a_database_before_the_notification_channels_upgrades_and_its_jobs_read(db_path):
-    """m008 adds the job columns of pings, webhook formats, --notify-on and mail; a job
+    """m006 adds the job columns of pings, webhook formats, --notify-on and mail; a job
     written before it reads with none of them set, and notifies as it did."""
     import sqlite3
 
@@ -141,13 +141,13 @@ def test_a_database_before_the_notification_channels_upgrades_and_its_jobs_read(
     from schedcli.store.migrations import migrations
 
     conn = sqlite3.connect(db_path)
-    migrations.apply(Database(conn), stop_before="m008_notification_channels")
+    migrations.apply(Database(conn), stop_before="m006_notification_channels")
     conn.execute(
         "INSERT INTO jobs (name, kind, expr, timezone, anchor, command, created_at, updated_at, webhook) "
         "VALUES ('old', 'every', '1h', 'UTC', 0, '[\"true\"]', 0, 0, 'https://example.org/hook')"
     )
     conn.commit()
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
     conn.close()
     with Store(db_path) as store:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

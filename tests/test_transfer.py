@@ -133,10 +133,12 @@ def test_finished_one_off_job_round_trips_as_finished(cli, tmp_path):
 # -- crontab import -------------------------------------------------------------------
 
 
-def test_crontab_import_refuses_untranslatable_lines_and_imports_nothing(cli, db_path):
-    r = cli("import", str(DATA / "crontab.txt"))
+def test_crontab_import_refuses_untranslatable_lines_and_imports_nothing(cli, db_path, tmp_path):
+    path = tmp_path / "system.crontab"
+    path.write_text("0 1 * * * nobody-else-here true\n")
+    r = cli("import", str(path), "--system")
     assert r.exit_code == 2
-    assert r.stderr.startswith("Error: line 14 cannot be translated: @reboot runs once at boot")
+    assert r.stderr.startswith("Error: line 1 cannot be translated: runs as user 'nobody-else-here'")
     assert "more: line" not in r.stderr and "--skip-untranslatable" in r.stderr
     assert _jobs(cli) == []
 
@@ -145,9 +147,9 @@ def test_crontab_import_realistic_file(cli, db_path):
     r = cli("import", str(DATA / "crontab.txt"), "--skip-untranslatable", "--json")
     assert r.exit_code == 0, r.stderr
     summary = r.json()
-    assert summary["added"] == ["nightly-backup", "curl", "find", "date", "mail", "backup", "rotate-logs"]
-    assert [(s["line"], s["reason"].split()[0]) for s in summary["skipped_lines"]] == [(14, "@reboot")]
-    assert "Skipped line 14: @reboot" in r.stderr
+    assert summary["added"] == [
+        "nightly-backup", "curl", "find", "date", "mail", "start-agent", "backup", "rotate-logs"]
+    assert summary["skipped_lines"] == []
     assert "MAILTO=ops@example.org: the entries below mail every run that prints anything" in r.stderr
     assert "line 13: the text after '%' is the command's standard input" in r.stderr
 
@@ -168,10 +170,14 @@ def test_crontab_import_realistic_file(cli, db_path):
     assert jobs["backup"]["env"]["TZ"] == "UTC"
     assert "TZ" not in nb["env"]
     assert jobs["rotate-logs"]["command"][-1] == "cd /srv/app && ./rotate-logs"
+    # @reboot: once at each boot, from the next one
+    agent = jobs["start-agent"]
+    assert (agent["schedule"], agent["at_boot"], agent["next_run_at"]) == ("@reboot", True, None)
+    assert agent["command"] == ["/bin/bash", "-c", "/usr/local/bin/start-agent --daemon"]
     # re-importing the same crontab with --replace changes nothing
     again = cli("import", str(DATA / "crontab.txt"), "--skip-untranslatable", "--replace", "--json").json()
     assert again["added"] == [] and again["updated"] == [] and again["removed"] == []
-    assert len(again["unchanged"]) == 7
+    assert len(again["unchanged"]) == 8
 
 
 def test_crontab_system_format_user_field(cli, tmp_path):

@@ -287,16 +287,16 @@ def test_round_trip_is_a_fixed_point(tmp_path, monkeypatch, rel, zone):
     system = rel.startswith("etc/") or None
     with Store(home / "a.db") as store:
         transfer.import_text(store, _read(rel), "crontab", NOW, system=system, user="root",
-                             path=str(DATA / rel), skip_untranslatable=True)
+                             path=str(DATA / rel), skip_untranslatable=True, boot="boot-1")
         first = store.list_jobs()
     exported = transfer.export_jobs(first, "crontab", now=NOW)
     assert exported.skipped == [] and exported.warnings == []
     assert f"\nCRON_TZ={zone}\n" in exported.text
     with Store(home / "b.db") as store:
-        transfer.import_text(store, exported.text, "crontab", NOW, path=str(home / "exported.crontab"))
+        transfer.import_text(store, exported.text, "crontab", NOW, path=str(home / "exported.crontab"), boot="boot-1")
         second = store.list_jobs()
     assert sorted(map(_key, second)) == sorted(map(_key, first))
-    imported = {"crontab.5.example": 6, "../crontab.txt": 7}  # crontab.txt: its @reboot line is skipped
+    imported = {"crontab.5.example": 6, "../crontab.txt": 8}  # crontab.txt: its @reboot line too
     assert len(first) == imported.get(rel, sum(isinstance(f, tuple) for f in ROOT_FATES.get(rel, {}).values()))
 
 
@@ -306,10 +306,12 @@ def test_a_crontab_for_another_zone_does_not_export_silently(tmp_path):
     home = tmp_path / "h"
     home.mkdir(mode=0o700)
     with Store(home / "a.db") as store:
-        transfer.import_text(store, _read("../crontab.txt"), "crontab", NOW, skip_untranslatable=True)
+        transfer.import_text(store, _read("../crontab.txt"), "crontab", NOW, skip_untranslatable=True, boot="b")
         jobs = store.list_jobs()
     exported = transfer.export_jobs(jobs, "crontab", now=NOW, system_zone="UTC")
-    assert len(jobs) == 7 and sorted(exported.skipped) == sorted(j.name for j in jobs)
+    # @reboot has no zone: it is the one job written
+    assert len(jobs) == 8 and sorted(exported.skipped) == sorted(j.name for j in jobs if j.name != "start-agent")
+    assert "\n@reboot /usr/local/bin/start-agent --daemon\n" in exported.text
     assert "nightly-backup: no cron expression in UTC runs exactly when '30 2 * * *' runs in Europe/Paris" in (
         "\n".join(exported.warnings))
     # '*/15 9-17 * * mon-fri' is not exact in UTC either: hours 9-17 move with daylight saving time

@@ -79,7 +79,10 @@ def try_run_due(argv: list[str]) -> int | None:
         if values["now"] is None:
             now = clock.now()
             now_s = int(now.timestamp())
-            if not store.has_due(now_s) and not store.has_running() and not store.clock_went_back(now_s):
+            from schedcli.boot import current_boot
+
+            if not store.has_due(now_s) and not store.has_running() and not store.clock_went_back(now_s) \
+                    and not store.has_due_at_boot(current_boot()):
                 from schedcli.schedule import iso
 
                 textfile = metrics_textfile()

@@ -33,7 +33,7 @@ def _schedule_choice(cron: Optional[str], every: Optional[str], at: Optional[str
 
 def make_spec(
     cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description, retries,
-    retry_delay, collector, params, command,
+    retry_delay, collector, params, command, jitter=None,
 ) -> JobSpec:
     from schedcli.services.jobs import parse_env, parse_params
 
@@ -59,10 +59,18 @@ def make_spec(
         retries=retries,
         retry_delay=duration_option(retry_delay, "--retry-delay"),
         description=description,
+        jitter=jitter_option(jitter),
     )
 
 
-CRON_OPT = typer.Option(None, "--cron", metavar="EXPR", help="Cron expression: 5 fields or @hourly/@daily/@weekly/@monthly/@yearly.")
+def jitter_option(value: Optional[str]) -> Optional[int]:
+    """``--jitter``: seconds (0, written ``0``, removes the jitter)."""
+    if value is not None and value.strip() == "0":
+        return 0
+    return duration_option(value, "--jitter")
+
+
+CRON_OPT = typer.Option(None, "--cron", metavar="EXPR", help="Cron expression: 5 fields or @hourly/@daily/@weekly/@monthly/@yearly, or @reboot (once at each boot).")
 EVERY_OPT = typer.Option(None, "--every", metavar="DURATION", help="Fixed interval such as 30m or 2d (first run one period from now).")
 AT_OPT = typer.Option(None, "--at", metavar="WHEN", help="Run once at this time: ISO 8601 (in --tz unless it has an offset), +2h, 'today 18:00' or 'tomorrow 09:00'.")
 TZ_OPT = typer.Option(None, "--tz", metavar="ZONE", help="IANA time zone for the schedule (default: the machine's zone).")
@@ -80,6 +88,7 @@ PARAM_OPT = typer.Option(None, "--param", metavar="KEY=VALUE", help="Parameter p
 ON_FAILURE_OPT = typer.Option(None, "--on-failure", metavar="COMMAND", help="Shell command run when a run fails (details in SCHEDCLI_* variables).")
 ON_SUCCESS_OPT = typer.Option(None, "--on-success", metavar="COMMAND", help="Shell command run when a run succeeds.")
 ON_RECOVERY_OPT = typer.Option(None, "--on-recovery", metavar="COMMAND", help="Shell command run when a run succeeds after a failure.")
+JITTER_OPT = typer.Option(None, "--jitter", metavar="DURATION", help="Start each occurrence up to this much later, at a stable random offset (0: none).")
 WEBHOOK_OPT = typer.Option(None, "--webhook", metavar="URL", help="POST each finished run to this http(s) URL (JSON unless --webhook-format says otherwise).")
 
 

@@ -19,12 +19,13 @@ from schedcli.cli.helptext import Command
 from schedcli.cli.job_options import (
     AT_OPT, CATCH_OPT, COLLECTOR_OPT, CRON_OPT, CWD_OPT, DESC_OPT, ENV_OPT, EVERY_OPT, GRACE_OPT, ON_FAILURE_OPT,
     ON_RECOVERY_OPT, ON_SUCCESS_OPT, OVERLAP_OPT, PARAM_OPT, RETRIES_OPT, RETRY_DELAY_OPT, TIMEOUT_OPT, TZ_OPT,
-    WEBHOOK_OPT, CatchUp, Overlap, make_spec, set_hooks,
+    WEBHOOK_OPT, JITTER_OPT, CatchUp, Overlap, make_spec, set_hooks,
 )
 from schedcli.cli.job_options import (
     MAIL_ON_OPT, MAILTO_OPT, NOTIFY_FIELDS, NOTIFY_ON_OPT, PING_OPT, WEBHOOK_FORMAT_OPT, MailOn, WebhookFormat,
     set_channels,
 )
+from schedcli.boot import current_boot
 from schedcli.errors import InvalidValue, JobExists, UsageError
 
 app = typer.Typer()
@@ -42,6 +43,8 @@ def _next_text(job, now: float) -> str:
 
     if job.finished:
         return "finished"
+    if job.at_boot and job.enabled:
+        return "at next boot"
     if not job.enabled or job.next_run_at is None:
         return "disabled"
     return f"{timefmt.full_time(job.next_run_at, job.timezone)} ({timefmt.relative(job.next_run_at, now)})"
@@ -50,12 +53,18 @@ def _next_text(job, now: float) -> str:
 def _confirm(verb: str, job, now: float) -> str:
     from schedcli.schedule import describe
 
-    if job.kind == "cron":
+    if job.at_boot:
+        what = "@reboot (once at each boot, from the next one)"
+    elif job.kind == "cron":
         what = f"{job.expr} ({describe(job.kind, job.expr)}, {job.timezone})"
     elif job.kind == "every":
         what = f"every {job.expr} ({job.timezone})"
     else:
         what = f"once ({job.timezone})"
+    if job.jitter:
+        from schedcli.schedule import format_duration
+
+        what += f", jitter up to {format_duration(job.jitter)}"
     return f"{verb} {job.name}: {what}; next run {_next_text(job, now)}"
 
 
@@ -89,6 +98,7 @@ def add(
     notify_on: Optional[str] = NOTIFY_ON_OPT,
     mailto: Optional[str] = MAILTO_OPT,
     mail_on: Optional[MailOn] = MAIL_ON_OPT,
+    jitter: Optional[str] = JITTER_OPT,
     json_out: bool = JSON_OPT,
 ) -> None:
     """Add a job: a command or a collector, on a cron expression, an interval or once.
@@ -97,6 +107,11 @@ def add(
     argument runs through /bin/sh -c, several run directly. Options after the command
     are refused unless -- comes before it, so that a command's own options are never
     taken for schedcli's.
+
+    --cron @reboot runs the job once at the first tick of each boot (run-due's first
+    minute under cron, or watch starting), from the boot after the one it was added in.
+    --jitter D starts each occurrence at a stable pseudo-random offset in [0, D) after its
+    time (never past the next occurrence), the same for every runner.
 
     A warning on stderr says when the command names a program that the PATH cron gives
     the job does not have (it would end exit 127 under cron), and when an interval under
@@ -109,13 +124,15 @@ def add(
       schedcli add poll --every 5m -- 'curl -fsS https://example.org/health'
       schedcli add remind --at 'tomorrow 09:00' -- 'echo call the bank'
       schedcli add coll --every 15m --collector mycoll:collect --param city=Lyon
+      schedcli add agent --cron @reboot -- /usr/local/bin/start-agent
+      schedcli add fetch --cron '0 * * * *' --jitter 10m -- /usr/local/bin/fetch
     """
     from schedcli.cli import render
     from schedcli.cli.job_warnings import warn_after_save
     from schedcli.services.jobs import add_job
 
     spec = make_spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
-                     retries, retry_delay, collector, param, command)
+                     retries, retry_delay, collector, param, command, jitter=jitter)
     set_hooks(spec, on_failure, on_success, on_recovery, webhook)
     set_channels(spec, ping, webhook_format, notify_on, mailto, mail_on)
     spec.enabled = not disabled
@@ -129,7 +146,7 @@ def add(
         spec.expr = _at_text(spec.expr, spec.timezone or local_zone_name(), now)
     store = state.store()
     try:
-        job = add_job(store, name, spec, now)
+        job = add_job(store, name, spec, now, current_boot())
     except JobExists as exc:
         raise JobExists(f"{exc.message}: change it with schedcli edit {name}, or replace jobs "
                         "from a file with schedcli import --replace FILE") from None
@@ -189,6 +206,7 @@ def edit(
     mailto: Optional[str] = MAILTO_OPT,
     mail_on: Optional[MailOn] = MAIL_ON_OPT,
     no_hooks: bool = typer.Option(False, "--no-hooks", help="Remove the job's hooks, webhook, ping, mail and --notify-on (back to the defaults)."),
+    jitter: Optional[str] = JITTER_OPT,
     json_out: bool = JSON_OPT,
 ) -> None:
     """Change a job; options not given keep their value (--env and --param replace the whole set).
@@ -201,6 +219,7 @@ def edit(
       schedcli edit backup --cron '0 3 * * *'
       schedcli edit poll --timeout 30s --retries 2
       schedcli edit poll -- 'curl -fsS https://example.org/ready'
+      schedcli edit fetch --jitter 0
     """
     from schedcli.cli import render
     from schedcli.cli.job_warnings import warn_after_save
@@ -208,7 +227,7 @@ def edit(
 
     check_name(name)
     spec = make_spec(cron, every, at, tz, timeout, overlap, grace, catch_up, env, cwd, description,
-                     retries, retry_delay, collector, param, command)
+                     retries, retry_delay, collector, param, command, jitter=jitter)
     set_hooks(spec, on_failure, on_success, on_recovery, webhook)
     set_channels(spec, ping, webhook_format, notify_on, mailto, mail_on)
     if no_hooks:
@@ -227,7 +246,7 @@ def edit(
     now = current_time()
     if spec.kind == "at":
         spec.expr = _at_text(spec.expr, spec.timezone or before.timezone, now)
-    job = edit_job(store, name, spec, now)
+    job = edit_job(store, name, spec, now, current_boot())
     if json_out:
         render.print_json(render.job_dict(job))
     elif _same(before, job):
@@ -380,7 +399,7 @@ def _set_enabled(ctx: typer.Context, name: str, enabled: Optional[bool], json_ou
 
     check_name(name)
     now = current_time()
-    job = set_enabled(state_of(ctx).store(), name, enabled, now)
+    job = set_enabled(state_of(ctx).store(), name, enabled, now, current_boot())
     if json_out:
         render.print_json(render.job_dict(job))
     else:

@@ -132,6 +132,8 @@ def jobs_table(jobs: list[Job], now: float, *, utc: bool = False, wide: bool = F
             nxt, left = "finished", "-"
         elif not job.enabled:
             nxt, left = ("disabled", "dim"), "-"
+        elif job.at_boot:
+            nxt, left = "at boot", "-"
         else:
             nxt = timefmt.short_time(job.next_run_at, now, zone_name)
             left = timefmt.left(job.next_run_at, now)
@@ -171,6 +173,8 @@ def job_detail(job: Job, recent: list[Run], now: float, *, utc: bool = False) ->
         nxt = "finished"
     elif not job.enabled:
         nxt = "disabled"
+    elif job.at_boot:
+        nxt = "at next boot (the first tick of each boot)"
     else:
         nxt = when(job.next_run_at)
     rows = [
@@ -192,6 +196,7 @@ def job_detail(job: Job, recent: list[Run], now: float, *, utc: bool = False) ->
         ("catch-up", f"{job.catch_up} (grace {format_duration(job.grace)})"),
         ("retries", f"{job.retries} (delay {format_duration(job.retry_delay)}, doubling)" if job.retries else "0"),
         *notify_rows(job),
+        *([("jitter", f"up to {format_duration(job.jitter)} after each scheduled time")] if job.jitter else []),
         ("next run", nxt),
         ("last run", f"{when(job.last_run_at)} {job.last_status or ''}".strip()),
     ]

@@ -255,6 +255,10 @@ def next_runs(
             check_name(name)
             jobs = [store.get_job(name)]
             zone_name = jobs[0].timezone
+            if jobs[0].at_boot and not fmt:
+                render.message(f"{name}: @reboot: at next boot (the first tick of each boot)"
+                               if jobs[0].enabled else f"{name}: @reboot, disabled")
+                return
             title = f"{name}: {render.schedule_text(jobs[0])} ({sched.describe(jobs[0].kind, jobs[0].expr)}, {zone_name})"
         else:
             jobs = [j for j in store.list_jobs() if j.enabled and j.next_run_at is not None]

@@ -170,7 +170,7 @@ def import_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and report what would change; write nothing."),
     skip_untranslatable: bool = typer.Option(
         False, "--skip-untranslatable",
-        help="crontab: report lines schedcli cannot run (@reboot, lines for other users) and import the rest.",
+        help="crontab: report lines schedcli cannot run (lines for other users) and import the rest.",
     ),
     system: bool = typer.Option(
         False, "--system", help="crontab: lines have a user field after the schedule (/etc/crontab, /etc/cron.d).",
@@ -194,6 +194,7 @@ def import_cmd(
       schedcli import jobs.toml --replace
     """
     from schedcli import transfer
+    from schedcli.boot import current_boot
 
     if system and user_format:
         raise UsageError("--system and --user exclude each other")
@@ -205,7 +206,7 @@ def import_cmd(
         result = transfer.import_text(
             store, text, name, current_time(), system=True if system else (False if user_format else None),
             path=None if file == "-" else file, replace_existing=replace,
-            dry_run=dry_run, skip_untranslatable=skip_untranslatable, progress=bar,
+            dry_run=dry_run, skip_untranslatable=skip_untranslatable, progress=bar, boot=current_boot(),
         )
     finally:
         bar.close()

@@ -8,7 +8,7 @@ unique key on job, occurrence and attempt makes a second claim impossible); and 
 of dead runners' runs, runs replaced under ``--overlap replace``) is returned, to be
 ended after the transaction.
 
-:func:`decide` is the pure arithmetic; :class:`Claimer` does the transaction;
+:func:`~schedcli.engine.decide.decide` is the pure arithmetic; :class:`Claimer` does the transaction;
 :meth:`Claimer.plan` says what a claim would do without changing anything.
 """
 
@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from schedcli import process
 from schedcli import schedule as sched
 from schedcli.clock import SystemClock
+from schedcli.engine.decide import CATCH_UP_LIMIT, COUNT_CAP, Decision, decide  # noqa: F401  (their home before)
 from schedcli.engine.retention import PolicyInForce
 from schedcli.errors import JobNotFound, Overlap
 from schedcli.model import Job, LiveRun, Occurrence
@@ -32,20 +33,6 @@ from schedcli.store import Store
 CLOCK_BACK_SLACK = 60  # s: a claim this much before the previous one means the clock went back
 CLOCK_STATE = "previous_claim_at"  # the ``now`` of the previous claim (epoch seconds)
 CLOCK_WARNING = "clock_warning"  # what was done the last time the clock went back, and when
-CATCH_UP_LIMIT = 1000  # most occurrences one job may run in one tick with --catch-up all
-COUNT_CAP = 1_000_000  # missed occurrences are counted exactly up to this many
-
-
-@dataclass
-class Decision:
-    """What one tick does with one due job."""
-
-    run: list[int] = field(default_factory=list)  # occurrence epochs to run, oldest first
-    missed_count: int = 0
-    missed_first: int | None = None
-    missed_last: int | None = None
-    missed_capped: bool = False
-    next_run_at: int | None = None
 
 
 @dataclass
@@ -77,64 +64,6 @@ class ClaimBatch:
     orphans: list[tuple[int, str | None]] = field(default_factory=list)  # process groups of dead runners' runs
     strays: list[tuple[int, str]] = field(default_factory=list)  # their processes found by their environment
     displaced: list[Displaced] = field(default_factory=list)
-
-
-def _dt(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc)
-
-
-def decide(job: Job, schedule: sched.Schedule, now: datetime) -> Decision:
-    """Apply the catch-up policy and grace to the occurrences due since ``job.next_run_at``.
-
-    Pure arithmetic: no database, no clock.
-    """
-    first = job.next_run_at
-    assert first is not None
-    now_s = int(now.timestamp())
-    decision = Decision()
-    grace_start = now_s - job.grace  # occurrences at or after this may still run
-    after_first = schedule.next_after(_dt(first))
-    if after_first is None or after_first > now:
-        # The common case: exactly one occurrence is due.
-        decision.next_run_at = int(after_first.timestamp()) if after_first is not None else None
-        if first >= grace_start:
-            decision.run = [first]
-        else:
-            decision.missed_count = 1
-            decision.missed_first = decision.missed_last = first
-        return decision
-    nxt = schedule.next_after(now)
-    decision.next_run_at = int(nxt.timestamp()) if nxt is not None else None
-    lo = max(first, grace_start)
-    # occurrences in [lo, now]
-    in_grace_count, _ = sched.count_occurrences(schedule, _dt(lo - 1), _dt(now_s), cap=COUNT_CAP)
-    want = {"latest": 2, "none": 2, "all": CATCH_UP_LIMIT + 1}[job.catch_up]
-    newest, _more = sched.occurrences(schedule, _dt(lo - 1), _dt(now_s), limit=want)
-    newest = [int(d.timestamp()) for d in newest]  # oldest first
-    old_count, old_capped, old_last = 0, False, None
-    if first < grace_start:
-        old_count, old_capped = sched.count_occurrences(
-            schedule, _dt(first - 1), _dt(grace_start - 1), cap=COUNT_CAP
-        )
-        if old_count:
-            prev = schedule.prev_before(_dt(grace_start))
-            old_last = int(prev.timestamp()) if prev is not None else None
-
-    if job.catch_up == "latest":
-        run = newest[-1:]
-    elif job.catch_up == "all":
-        run = newest[-CATCH_UP_LIMIT:]
-    else:  # none: no catch-up after a gap; only a lone on-time occurrence runs
-        run = newest[-1:] if in_grace_count == 1 and old_count == 0 else []
-    decision.run = run
-    missed_count = old_count + in_grace_count - len(run)
-    if missed_count > 0:
-        before = newest[: len(newest) - len(run)]  # due occurrences older than those that run
-        decision.missed_count = missed_count
-        decision.missed_capped = old_capped
-        decision.missed_first = first
-        decision.missed_last = before[-1] if before else (old_last if old_last is not None else first)
-    return decision
 
 
 @dataclass(frozen=True)
@@ -197,11 +126,15 @@ def insert_unique(store: Store, row: dict) -> int:
 class Claimer:
     """Claims due occurrences (and manual runs) for one runner."""
 
-    def __init__(self, store: Store, clock: SystemClock, runner: RunnerIdentity, policy: PolicyInForce) -> None:
+    def __init__(
+        self, store: Store, clock: SystemClock, runner: RunnerIdentity, policy: PolicyInForce,
+        boot_id: str | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.runner = runner
         self.policy = policy
+        self.boot_id = boot_id  # this boot (schedcli.boot); None: @reboot jobs cannot run
 
     def claim(self, now: datetime) -> ClaimBatch:
         """Claim everything due at ``now`` (one write transaction)."""
@@ -222,11 +155,27 @@ class Claimer:
                 moved.append((decision.next_run_at, job.id))
                 if runs:
                     batch.claims.append(Claim(job, runs))
+            self._claim_at_boot(now_s, now_f, alive, batch)
             self.store.set_next_runs(moved)
             # The real time of this tick (``now`` may be simulated with run-due --now).
             self.store.set_state("last_tick", iso(self.clock.now(), millis=True) or "")
         batch.created = [i for i in batch.created if i >= 0]
         return batch
+
+    def _claim_at_boot(self, now_s: int, now_f: float, alive: dict[int, list[LiveRun]], batch: ClaimBatch) -> None:
+        """The first tick of a boot runs each ``@reboot`` job once, and records the boot it
+        ran for in the same transaction.  Its occurrence is this tick, or a second after
+        the previous boot's when the clock is behind it (a machine without a real-time
+        clock boots with an old time): each boot's occurrence is a new one."""
+        if self.boot_id is None:
+            return
+        for job in self.store.jobs_due_at_boot(self.boot_id):
+            self.store.set_last_boot(job.id, self.boot_id)
+            previous = self.store.latest_occurrence(job.id)
+            occurrence = now_s if previous is None else max(now_s, previous + 1)
+            runs = self._claim_occurrences(job, [occurrence], alive.get(job.id, []), now_f, batch)
+            if runs:
+                batch.claims.append(Claim(job, runs))
 
     def _insert_missed(self, job: Job, decision: Decision, now_f: float) -> int:
         more = "+" if decision.missed_capped else ""
@@ -409,7 +358,7 @@ class Claimer:
                     planned.append(
                         Occurrence(
                             job.name,
-                            _dt(decision.missed_last or 0),
+                            sched.from_epoch(decision.missed_last or 0),
                             "missed",
                             f"{decision.missed_count} {_plural(decision.missed_count, 'occurrence')} from "
                             f"{iso(decision.missed_first)}",
@@ -423,7 +372,10 @@ class Claimer:
                         action, detail = "skip", "previous run still running"
                     elif busy and job.overlap == "replace":
                         action, detail = "replace", "previous run would be terminated"
-                    planned.append(Occurrence(job.name, _dt(occurrence), action, detail))
+                    planned.append(Occurrence(job.name, sched.from_epoch(occurrence), action, detail))
+            if self.boot_id is not None:
+                for job in self.store.jobs_due_at_boot(self.boot_id):
+                    planned.append(Occurrence(job.name, now, "run", "first tick of this boot (@reboot)"))
         return planned
 
 

@@ -61,6 +61,7 @@ class Engine:
         on_warning: Callable[[str], None] | None = None,
         notifier: "Notifier | None" = None,
         retention: Retention | None = None,
+        boot_id: str | None = None,
     ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
@@ -72,7 +73,7 @@ class Engine:
         self.runner = RunnerIdentity.of_this_process()
         self.callbacks = Callbacks(on_finish, on_warning)
         policy = PolicyInForce(self.retention)
-        self.claimer = Claimer(store, self.clock, self.runner, policy)
+        self.claimer = Claimer(store, self.clock, self.runner, policy, boot_id)  # boot_id: for @reboot jobs
         self.launcher = Launcher(store.path, kill_grace=kill_grace, output_cap=output_cap)
         self.finisher = RunFinisher(store, self.clock, policy, self.callbacks, notifier)
         self.executor = Executor(
@@ -188,6 +189,7 @@ class Engine:
 def configured_engine(store: Store, config: "Config", max_parallel: int | None = None) -> Engine:
     """An engine set up from the configuration file: parallelism, kill grace, output cap,
     global hooks and the default retention."""
+    from schedcli.boot import current_boot
     from schedcli.errors import InvalidValue
     from schedcli.services.notify import Notifier
 
@@ -207,4 +209,5 @@ def configured_engine(store: Store, config: "Config", max_parallel: int | None =
         output_cap=config.output_cap,
         notifier=Notifier(config.hooks, config.hook_timeout, record, config.notify, str(store.path)),
         retention=Retention(older_than=config.retention_older_than, keep=config.retention_keep),
+        boot_id=current_boot(),
     )

@@ -12,6 +12,8 @@ cron(8), checked against cronsim by a differential property test.
 * :mod:`~schedcli.schedule.kinds`: the schedule kinds (cron, interval, one-off)
   and what they answer: next and previous fire, fires over a window, upcoming
   fires, a description in words.
+* :mod:`~schedcli.schedule.jitter`: ``--jitter`` (each occurrence's stable start
+  offset) and ``@reboot`` (a schedule with no instants).
 * :mod:`~schedcli.schedule.text`: durations (``1h30m``), WHEN values, instants
   as text.
 
@@ -25,6 +27,16 @@ from datetime import datetime  # noqa: F401  (exported: callers use schedule.dat
 
 from schedcli.errors import InvalidDuration, InvalidSchedule, InvalidZone  # noqa: F401
 from schedcli.schedule.cron import FIELD_BOUNDS, FIELD_VALUE_NAMES, MACROS, expand_field, validate_cron
+from schedcli.schedule.jitter import (
+    REBOOT,
+    JitteredSchedule,
+    RebootSchedule,
+    is_reboot,
+    jitter_offset,
+    occurrence_at,
+    start_after,
+    with_jitter,
+)
 from schedcli.schedule.kinds import (
     CronSchedule,
     IntervalSchedule,
@@ -57,6 +69,9 @@ __all__ = [
     "ClockChange",
     "CronSchedule",
     "IntervalSchedule",
+    "JitteredSchedule",
+    "REBOOT",
+    "RebootSchedule",
     "OnceSchedule",
     "Schedule",
     "clock_changes",
@@ -66,7 +81,12 @@ __all__ = [
     "first_difference",
     "format_duration",
     "from_epoch",
+    "is_reboot",
     "iso",
+    "jitter_offset",
+    "with_jitter",
+    "start_after",
+    "occurrence_at",
     "local_text",
     "local_zone_name",
     "make_schedule",

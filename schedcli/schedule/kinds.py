@@ -24,6 +24,7 @@ from typing import Iterable, Iterator, Union
 
 from schedcli.errors import InvalidDuration, InvalidSchedule
 from schedcli.schedule.cron import compile_cron, split_expr, validate_cron
+from schedcli.schedule.jitter import JitteredSchedule, RebootSchedule, is_reboot
 from schedcli.schedule.text import format_duration, parse_duration
 from schedcli.schedule.zones import UTC, aware_utc, count_fires, naive_utc, next_fire, prev_fire, zone_segments
 
@@ -188,7 +189,7 @@ class OnceSchedule:
         return self.at if self.at < t else None
 
 
-Schedule = Union[CronSchedule, IntervalSchedule, OnceSchedule]
+Schedule = Union[CronSchedule, IntervalSchedule, OnceSchedule, RebootSchedule, JitteredSchedule]
 
 
 # ---------------------------------------------------------------------------
@@ -210,7 +211,10 @@ def _parse_at(expr: str) -> datetime:
 
 
 def make_schedule(kind: str, expr: str, tz: str, anchor: datetime | None) -> Schedule:
-    """Build the schedule object for a stored job (kind 'cron', 'every' or 'at')."""
+    """Build the schedule object for a stored job (kind 'cron', 'every' or 'at';
+    ``@reboot`` is a cron job with no instants)."""
+    if is_reboot(kind, expr):
+        return RebootSchedule()
     if kind == "cron":
         return CronSchedule(expr, tz)
     if kind == "every":
@@ -277,6 +281,8 @@ def count_occurrences(
         n = 1 if after < schedule.at <= until else 0
     elif isinstance(schedule, CronSchedule):
         n = schedule._count(a, b, cap + 1)
+    elif isinstance(schedule, JitteredSchedule):
+        n = schedule.count_between(after, until, cap + 1)
     else:  # any object with iter_after
         n = 0
         for fire in schedule.iter_after(after):
@@ -336,6 +342,8 @@ def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
 
 def describe(kind: str, expr: str) -> str:
     """Human text for a schedule: 'At 09:00, Monday through Friday', 'every 30m', 'once at ...'."""
+    if is_reboot(kind, expr):
+        return "at every boot"
     if kind == "cron":
         try:
             normalized, fields = split_expr(expr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -62,10 +63,19 @@ def check_webhook(url: str) -> str:
     return check_url(url, "webhook")
 
 
-def schedule_fields(kind: str, expr: str, tz: str, now: datetime) -> dict[str, Any]:
-    """Validate a schedule and return its stored form (kind, expr, timezone, anchor)."""
+def schedule_fields(kind: str, expr: str, tz: str, now: datetime, boot: str | None = None) -> dict[str, Any]:
+    """Validate a schedule and return its stored form (kind, expr, timezone, anchor;
+    for ``@reboot``, ``last_boot``: the current boot ``boot``, so that the job first
+    runs at the next one)."""
     zone(tz)
     anchor = int(now.timestamp())
+    if sched.is_reboot(kind, expr):
+        if boot is None:
+            raise InvalidSchedule(
+                "@reboot needs the boot id, and it cannot be read here "
+                "(/proc/sys/kernel/random/boot_id, or the file named by SCHEDCLI_BOOT_ID_FILE)"
+            )
+        return {"kind": "cron", "expr": sched.REBOOT, "timezone": tz, "anchor": anchor, "last_boot": boot}
     if kind == "cron":
         expr = sched.validate_cron(expr)
     elif kind == "every":
@@ -80,11 +90,19 @@ def schedule_fields(kind: str, expr: str, tz: str, now: datetime) -> dict[str, A
 
 
 def first_run(fields: dict[str, Any], now: datetime) -> int | None:
+    """When the first occurrence scheduled after ``now`` starts (its jitter included);
+    None for a one-off in the past and for ``@reboot`` (it runs at boot)."""
     schedule = sched.make_schedule(
         fields["kind"], fields["expr"], fields["timezone"], datetime.fromtimestamp(fields["anchor"], now.tzinfo)
     )
-    nxt = schedule.next_after(now)
+    schedule = sched.with_jitter(schedule, fields.get("jitter") or 0, fields.get("name") or "")
+    nxt = sched.start_after(schedule, now)
     return int(nxt.timestamp()) if nxt is not None else None
+
+
+def check_jitter(kind: str, expr: str, jitter: int) -> None:
+    if jitter and sched.is_reboot(kind, expr):
+        raise InvalidValue("--jitter does not apply to @reboot jobs (they run at the first tick of each boot)")
 
 
 def _common_fields(spec: JobSpec) -> dict[str, Any]:
@@ -94,7 +112,7 @@ def _common_fields(spec: JobSpec) -> dict[str, Any]:
     if spec.catch_up is not None:
         out["catch_up"] = check_choice(spec.catch_up, CATCH_UP_POLICIES, "--catch-up")
     for key in ("timeout", "grace", "retries", "retry_delay", "cwd", "description", "env", "params",
-                "on_failure", "on_success", "on_recovery", "webhook"):
+                "on_failure", "on_success", "on_recovery", "webhook", "jitter"):
         value = getattr(spec, key)
         if value is not None:
             out[key] = value
@@ -168,13 +186,14 @@ def _current_dir() -> str | None:
         return None
 
 
-def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
-    """Validate a new job and return the row to store (nothing is written)."""
+def build_job(name: str, spec: JobSpec, now: datetime, boot: str | None = None) -> dict[str, Any]:
+    """Validate a new job and return the row to store (nothing is written). ``boot``:
+    the current boot id (an ``@reboot`` job records it, and first runs at the next boot)."""
     check_name(name)
     if spec.kind is None or spec.expr is None:
         raise UsageError("give a schedule: --cron EXPR, --every DURATION or --at WHEN")
     tz = spec.timezone or local_zone_name()
-    fields = schedule_fields(spec.kind, spec.expr, tz, now)
+    fields = schedule_fields(spec.kind, spec.expr, tz, now, boot)
     target = _target_fields(spec, here=_current_dir())
     if not target:
         raise UsageError(
@@ -185,6 +204,7 @@ def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
     fields.update(target)
     fields.update(_common_fields(spec))
     fields["name"] = name
+    check_jitter(fields["kind"], fields["expr"], fields.get("jitter") or 0)
     fields["enabled"] = True if spec.enabled is None else spec.enabled
     fields["created_at"] = fields["updated_at"] = now.timestamp()
     fields["next_run_at"] = first_run(fields, now)
@@ -193,13 +213,15 @@ def build_job(name: str, spec: JobSpec, now: datetime) -> dict[str, Any]:
     return fields
 
 
-def add_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
-    fields = build_job(name, spec, now)
+def add_job(store: Store, name: str, spec: JobSpec, now: datetime, boot: str | None = None) -> Job:
+    fields = build_job(name, spec, now, boot)
     with store.write():
         return store.add_job_row(fields)
 
 
-def edit_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
+def edit_job(store: Store, name: str, spec: JobSpec, now: datetime, boot: str | None = None) -> Job:
+    """Change job ``name`` as ``spec`` says. ``boot``: the current boot id (a job made
+    ``@reboot`` records it, and first runs at the next boot)."""
     with store.write():
         job = store.get_job(name)
         changes: dict[str, Any] = {}
@@ -208,7 +230,7 @@ def edit_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
             kind = spec.kind or job.kind
             expr = spec.expr if spec.kind is not None else job.expr
             tz = spec.timezone or job.timezone
-            fields = schedule_fields(kind, expr, tz, now)
+            fields = schedule_fields(kind, expr, tz, now, boot if spec.kind is not None else (job.last_boot or boot))
             same_grid = kind == "every" and job.kind == "every" and (
                 sched.parse_duration(fields["expr"]) == sched.parse_duration(job.expr))
             if same_grid:
@@ -227,13 +249,20 @@ def edit_job(store: Store, name: str, spec: JobSpec, now: datetime) -> Job:
             changes[key] = None
         if spec.enabled is not None:
             changes["enabled"] = spec.enabled
+        merged = {
+            "kind": changes.get("kind", job.kind),
+            "expr": changes.get("expr", job.expr),
+            "timezone": changes.get("timezone", job.timezone),
+            "anchor": changes.get("anchor", job.anchor),
+            "jitter": changes.get("jitter", job.jitter),
+            "name": job.name,
+        }
+        check_jitter(merged["kind"], merged["expr"], merged["jitter"] or 0)
+        if not rescheduled and spec.jitter is not None and job.next_run_at is not None \
+                and spec.jitter != job.jitter:
+            # Only the jitter changed: the pending occurrence keeps its place, with its new offset.
+            changes["next_run_at"] = rejittered(job, spec.jitter)
         if rescheduled or (spec.enabled and not job.enabled):
-            merged = {
-                "kind": changes.get("kind", job.kind),
-                "expr": changes.get("expr", job.expr),
-                "timezone": changes.get("timezone", job.timezone),
-                "anchor": changes.get("anchor", job.anchor),
-            }
             changes["next_run_at"] = first_run(merged, now)
             if merged["kind"] == "at" and changes["next_run_at"] is None and spec.kind == "at":
                 raise InvalidSchedule(f"--at {spec.expr!r} is in the past")
@@ -258,13 +287,18 @@ def rename_job(store: Store, name: str, new_name: str, now: datetime) -> Job:
         else:
             raise JobExists(f"a job named {new_name!r} already exists (remove it first: schedcli rm {new_name})")
         store.rename_job(job.id, new_name, now.timestamp())
+        if job.jitter and job.next_run_at is not None:
+            # The offsets derive from the name: the pending occurrence gets its new one.
+            job.name = new_name
+            store.set_next_runs([(rejittered_from(job, job_schedule_named(job, name)), job.id)])
     return store.get_job(new_name)
 
 
-def set_enabled(store: Store, name: str, enabled: bool | None, now: datetime) -> Job:
+def set_enabled(store: Store, name: str, enabled: bool | None, now: datetime, boot: str | None = None) -> Job:
     """Enable, disable, or (``enabled=None``) toggle a job.
 
-    Enabling recomputes the next run from ``now``: time spent disabled is not missed.
+    Enabling recomputes the next run from ``now``: time spent disabled is not missed
+    (an ``@reboot`` job records the current boot ``boot``, and runs at the next one).
     """
     with store.write():
         job = store.get_job(name)
@@ -272,9 +306,12 @@ def set_enabled(store: Store, name: str, enabled: bool | None, now: datetime) ->
         changes: dict[str, Any] = {"enabled": target, "updated_at": now.timestamp()}
         if target and not job.enabled:
             changes["next_run_at"] = first_run(
-                {"kind": job.kind, "expr": job.expr, "timezone": job.timezone, "anchor": job.anchor},
+                {"kind": job.kind, "expr": job.expr, "timezone": job.timezone, "anchor": job.anchor,
+                 "jitter": job.jitter, "name": job.name},
                 now,
             )
+            if job.at_boot and boot is not None:
+                changes["last_boot"] = boot
         store.update_job(job.id, changes)
     return store.get_job(name)
 
@@ -317,7 +354,33 @@ def remove_job(
 
 
 def job_schedule(job: Job) -> sched.Schedule:
-    return _schedule(job.kind, job.expr, job.timezone, job.anchor)
+    """The instants at which the job's occurrences start (its jitter included)."""
+    return sched.with_jitter(_schedule(job.kind, job.expr, job.timezone, job.anchor), job.jitter, job.name)
+
+
+def job_schedule_named(job: Job, name: str) -> sched.Schedule:
+    """The job's start times had it the name ``name`` (before a rename)."""
+    return sched.with_jitter(_schedule(job.kind, job.expr, job.timezone, job.anchor), job.jitter, name)
+
+
+def rejittered(job: Job, jitter: int) -> int | None:
+    """The job's next run when only its jitter changes to ``jitter``: the same occurrence,
+    with its offset under the new jitter."""
+    before = job_schedule(job)
+    job = dataclasses.replace(job, jitter=jitter)
+    return rejittered_from(job, before)
+
+
+def rejittered_from(job: Job, before: sched.Schedule) -> int | None:
+    """The job's next run, stored as a start time of the schedule ``before``, as the same
+    occurrence's start under the job's own jitter and name."""
+    if job.next_run_at is None:
+        return None
+    occurrence = sched.occurrence_at(before, job.next_run_at)
+    start = job_schedule(job)
+    if not isinstance(start, sched.JitteredSchedule):
+        return occurrence
+    return int(start.start_of(sched.from_epoch(occurrence)).timestamp())
 
 
 @lru_cache(maxsize=8192)

@@ -114,6 +114,36 @@ class JobQueries(Connection):
             (now,),
         ))
 
+    def jobs_due_at_boot(self, boot: str) -> list["Job"]:
+        """Enabled ``@reboot`` jobs that have not run in boot ``boot`` (nor were added in it)."""
+        return rows.jobs(self._q(
+            f"SELECT {_COLUMNS} FROM jobs WHERE enabled = 1 AND expr = '@reboot' AND kind = 'cron' "
+            "AND (last_boot IS NULL OR last_boot != ?) ORDER BY id",
+            (boot,),
+        ))
+
+    def has_due_at_boot(self, boot: str | None) -> bool:
+        """Is an ``@reboot`` job waiting for its run in boot ``boot``? (None: boots unknown)"""
+        if boot is None:
+            return False
+        row = self._q(
+            "SELECT 1 FROM jobs WHERE enabled = 1 AND expr = '@reboot' AND kind = 'cron' "
+            "AND (last_boot IS NULL OR last_boot != ?) LIMIT 1",
+            (boot,),
+        ).fetchone()
+        return row is not None
+
+    def latest_occurrence(self, job_id: int) -> int | None:
+        """The latest scheduled occurrence recorded for job ``job_id`` (any status), or None."""
+        row = self._q(
+            "SELECT max(scheduled_for) FROM runs WHERE job_id = ? AND trigger = 'schedule'", (job_id,)
+        ).fetchone()
+        return row[0]
+
+    def set_last_boot(self, job_id: int, boot: str) -> None:
+        """Record that ``@reboot`` job ``job_id`` has been handled in boot ``boot``."""
+        self._q("UPDATE jobs SET last_boot = ? WHERE id = ?", (boot, job_id))
+
     def has_due(self, now: int) -> bool:
         row = self._q(
             "SELECT 1 FROM jobs WHERE enabled = 1 AND next_run_at <= ? LIMIT 1", (now,)

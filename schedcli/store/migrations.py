@@ -207,7 +207,19 @@ def m004_pending_retries(db: Database) -> None:
 
 
 @migrations()
-def m008_notification_channels(db: Database) -> None:
+def m005_reboot_and_jitter(db: Database) -> None:
+    """``--jitter`` (seconds; 0: none) and, for ``@reboot`` jobs (kind ``cron``,
+    expression ``@reboot``: no table rebuild), the boot they last ran for or were
+    added in (``last_boot``, from /proc/sys/kernel/random/boot_id).  Jobs due at
+    boot have no ``next_run_at``; this index finds those of a new boot."""
+    db.execute("ALTER TABLE jobs ADD COLUMN jitter INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE jobs ADD COLUMN last_boot TEXT")
+    # Looked up by expression (a search, which the planner prefers to scanning jobs_due).
+    db.execute("CREATE INDEX jobs_at_boot ON jobs (expr, last_boot) WHERE enabled = 1")
+
+
+@migrations()
+def m006_notification_channels(db: Database) -> None:
     """A job's healthchecks-style ping URL, its webhook's format, the events that notify
     (``notify_on``), and its mail (``mailto``, ``mail_on``); NULL: the defaults."""
     for column in ("ping", "webhook_format", "notify_on", "mailto", "mail_on"):

@@ -21,6 +21,7 @@ JOB_COLUMNS = (
     "id", "name", "kind", "expr", "timezone", "anchor", "command", "collector", "params", "env", "cwd",
     "timeout", "overlap", "grace", "catch_up", "retries", "retry_delay", "enabled", "description",
     "next_run_at", "created_at", "updated_at", "on_failure", "on_success", "on_recovery", "webhook",
+    "jitter", "last_boot",
     "ping", "webhook_format", "notify_on", "mailto", "mail_on",
 )
 RUN_COLUMNS = (

@@ -153,7 +153,7 @@ class _Line:
     number: int
     original: str
     name: Optional[str]
-    expr: Optional[str]  # None: @reboot
+    expr: str  # five fields, a macro, or @reboot
     rest: str
     shell: str
     env: dict[str, str] = field(default_factory=dict)
@@ -222,7 +222,7 @@ def _read_lines(text: str) -> tuple[list[_Line], list[str]]:
         name, pending_name = pending_name, None
         body = original.lstrip()
         body = body[1:].lstrip() if body.startswith("-") else body  # cronie: '-' = no syslog
-        expr: Optional[str]
+        expr: str
         if body.startswith("@"):
             parts = body.split(None, 1)
             macro = parts[0].lower()
@@ -232,7 +232,7 @@ def _read_lines(text: str) -> tuple[list[_Line], list[str]]:
                     f"line {number}: unknown macro {parts[0]!r} (known: {', '.join(sched.MACROS)}, @reboot); "
                     "nothing was imported"
                 )
-            expr = None if macro == "@reboot" else macro
+            expr = macro  # @reboot too: a job run once at each boot
         else:
             m5 = _FIELDS5.match(body)
             if not m5:
@@ -332,11 +332,6 @@ def parse_crontab(
                 ))
                 continue
             rest = after
-        if line.expr is None:
-            skipped.append(SkippedLine(
-                line.number, line.original, "@reboot runs once at boot; schedcli has no boot trigger"
-            ))
-            continue
         command, data = split_percent(rest.rstrip("\r\n"))
         command = command.strip()
         if not command:

@@ -12,6 +12,7 @@ the reason.
   variable an earlier entry set is unset in the command (or, for the variables cron
   itself reads, the job is left out).
 * ``%`` is written ``\\%``; ``SHELL`` lines give a job the shell its command names.
+* ``@reboot`` is written as it is; a job's ``--jitter`` has no crontab form (a warning says so).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from functools import lru_cache
 from typing import Iterable, Optional
 
 from schedcli.model import Job
+from schedcli.schedule import format_duration
 from schedcli.transfer.cronshift import Converted, cron_in_zone, every_as_cron
 from schedcli.transfer.records import ExportResult
 
@@ -105,7 +107,9 @@ def _plan(job: Job, zone: str, now: datetime, align: bool, result: ExportResult)
         return refuse("collector jobs have no crontab form")
     if job.kind == "at":
         return refuse("one-off (--at) jobs have no crontab form")
-    if job.kind == "every":
+    if job.at_boot:
+        conv = Converted("@reboot")  # cron runs it once at boot: no zone to convert
+    elif job.kind == "every":
         conv = every_as_cron(job.expr, job.anchor, zone, now)
         if conv.expr is None and align and conv.aligned:
             result.warnings.append(f"{job.name}: every {job.expr} {conv.shift}")
@@ -134,6 +138,11 @@ def _plan(job: Job, zone: str, now: datetime, align: bool, result: ExportResult)
     bad = next((k for k, v in variables.items() if env_line(k, v) is None), None)
     if bad is not None:
         return refuse(f"{bad}'s value has blanks at an end and both kinds of quotes: no crontab line can hold it")
+    if job.jitter:
+        result.warnings.append(
+            f"{job.name}: cron has no jitter: it starts at its scheduled times, not up to "
+            f"{format_duration(job.jitter)} later"
+        )
     escaped = cron_escape(script.strip())
     if not escaped:
         return refuse("its command has a backslash before a '%', which cron would not keep"

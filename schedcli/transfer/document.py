@@ -39,6 +39,7 @@ def job_document(job: Job, *, keep_none: bool = False) -> dict[str, Any]:
     doc["catch_up"] = job.catch_up
     doc["retries"] = job.retries
     doc["retry_delay"] = _duration_text(job.retry_delay)
+    doc["jitter"] = _duration_text(job.jitter) if job.jitter else None
     doc["enabled"] = job.enabled
     doc["description"] = job.description
     for key in extra_fields():
@@ -64,7 +65,7 @@ def dump_json(jobs: Iterable[Job]) -> str:
 
 _ENTRY_KEYS = (
     "name", "cron", "every", "at", "timezone", "command", "collector", "params", "env", "cwd",
-    "timeout", "overlap", "grace", "catch_up", "retries", "retry_delay", "enabled", "description",
+    "timeout", "overlap", "grace", "catch_up", "retries", "retry_delay", "enabled", "description", "jitter",
 )  # fmt: skip
 
 
@@ -180,6 +181,8 @@ def _entry_from_mapping(raw: Any, index: int, line: Optional[int]) -> Entry:
         value = values.get(key)
         if value is None:
             return None
+        if key == "jitter" and value in (0, "0") and not isinstance(value, bool):
+            return 0  # no jitter
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise fail(f"{key!r} must be a duration such as \"1h30m\", not {value!r}")
         if isinstance(value, int):
@@ -215,6 +218,7 @@ def _entry_from_mapping(raw: Any, index: int, line: Optional[int]) -> Entry:
         retry_delay=duration("retry_delay"),
         enabled=enabled,
         description=text_field("description"),
+        jitter=duration("jitter"),
     )
     for key in extra_fields():
         value = values.get(key)

@@ -27,6 +27,7 @@ _DEFAULTS: dict[str, Any] = {
     "retries": 0,
     "retry_delay": 60,
     "description": None,
+    "jitter": 0,
 }
 
 
@@ -52,7 +53,9 @@ def parse(
 _COLLECTOR_PLACEHOLDER = "schedcli.services.collectors:check_ref"
 
 
-def _build(entry: Entry, now: datetime, checked_refs: set, notes: list[str]) -> dict[str, Any]:
+def _build(
+    entry: Entry, now: datetime, checked_refs: set[str], notes: list[str], boot: Optional[str] = None
+) -> dict[str, Any]:
     from schedcli.services.collectors import check_ref
     from schedcli.services.jobs import build_job
     from schedcli.schedule import local_zone_name, parse_when
@@ -73,7 +76,7 @@ def _build(entry: Entry, now: datetime, checked_refs: set, notes: list[str]) -> 
             at = parse_when(spec.expr, spec.timezone or local_zone_name())
             if at <= now:  # a one-off time already past: imported as finished
                 build_now, finished = at - timedelta(seconds=1), True
-        fields = build_job(entry.name or "", build_spec, build_now)
+        fields = build_job(entry.name or "", build_spec, build_now, boot)
     except SchedError as exc:
         raise TransferError(f"{entry.where()}: {exc.message}; nothing was imported") from None
     if build_spec is not spec:
@@ -103,12 +106,14 @@ def import_parsed(
     dry_run: bool = False,
     skip_untranslatable: bool = False,
     progress: Optional[Progress] = None,
+    boot: Optional[str] = None,
 ) -> ImportResult:
     """Validate every entry, then add/update/remove in ONE write transaction (all or nothing).
 
     ``replace_existing``: jobs with the same names are updated in place (id and history
     kept), jobs not in the file are removed. Otherwise an existing name is an error.
     ``progress(stage, done, total)`` is called while validating and writing.
+    ``boot``: the current boot id (``@reboot`` jobs record it, and first run at the next boot).
     """
     if parsed.skipped and not skip_untranslatable:
         raise TransferError(_skipped_message(parsed.skipped))
@@ -133,7 +138,7 @@ def import_parsed(
             spec = copy.copy(entry.spec)
             spec.timezone = default_zone
             entry = Entry(entry.index, entry.name, spec, entry.line)
-        rows.append((entry, _build(entry, now, checked_refs, result.notes)))
+        rows.append((entry, _build(entry, now, checked_refs, result.notes, boot)))
         seen[entry.name or ""] = entry
         if progress and (i % step == 0 or i == total):
             progress("validate", i, total)
@@ -206,6 +211,8 @@ def _changes(old: Job, fields: dict[str, Any], now: datetime) -> dict[str, Any]:
         # same schedule: keep the grid (every) and the pending next run
         new["anchor"] = old.anchor
         new["next_run_at"] = old.next_run_at
+        if "last_boot" in new:  # @reboot: the boot it last ran for stays
+            new["last_boot"] = old.last_boot
     changes = {}
     for key, value in new.items():
         current = getattr(old, key)
@@ -231,9 +238,10 @@ def import_text(
     dry_run: bool = False,
     skip_untranslatable: bool = False,
     progress: Optional[Progress] = None,
+    boot: Optional[str] = None,
 ) -> ImportResult:
     parsed = parse(text, fmt, system=system, path=path, user=user)
     return import_parsed(
         store, parsed, now, replace_existing=replace_existing, dry_run=dry_run,
-        skip_untranslatable=skip_untranslatable, progress=progress,
+        skip_untranslatable=skip_untranslatable, progress=progress, boot=boot,
     )

@@ -102,6 +102,11 @@ def _policy_notes(job: Job) -> list[str]:
             "catch-up none has no CronJob form: after missed runs Kubernetes still starts the most "
             "recent one within startingDeadlineSeconds"
         )
+    if job.jitter:
+        notes.append(
+            f"jitter {sched.format_duration(job.jitter)} has no CronJob form: Kubernetes starts it at its "
+            "scheduled times"
+        )
     if job.retries and job.retry_delay != K8S_BACKOFF:
         notes.append(
             f"retry delay {sched.format_duration(job.retry_delay)} (doubling) becomes Kubernetes' pod "
@@ -125,6 +130,10 @@ def export_k8s(jobs: Iterable[Job], image: str = DEFAULT_IMAGE, *, now: datetime
         if job.kind == "at":
             result.skipped.append(job.name)
             result.warnings.append(f"{job.name}: one-off (--at) jobs have no CronJob form")
+            continue
+        if job.at_boot:
+            result.skipped.append(job.name)
+            result.warnings.append(f"{job.name}: @reboot jobs have no CronJob form (a cluster has no boot of its own)")
             continue
         if job.kind == "every":
             zone = _INTERVAL_ZONE  # an interval is elapsed time: a zone without daylight saving time

@@ -19,7 +19,7 @@ DEFAULT_IMAGE = "busybox:stable"
 #: JobSpec have (e.g. notification hooks added later) is carried as a plain value.
 _CORE_SPEC_FIELDS = frozenset({
     "kind", "expr", "timezone", "command", "collector", "params", "env", "cwd", "timeout",
-    "overlap", "grace", "catch_up", "retries", "retry_delay", "enabled", "description", "clear",
+    "overlap", "grace", "catch_up", "retries", "retry_delay", "enabled", "description", "clear", "jitter",
 })  # fmt: skip
 
 

@@ -4,6 +4,8 @@
   against the job's working directory, or the job is left out with the reason.
 * Retries are ``Restart=on-failure`` with ``RestartSec=`` the retry delay, and a start
   limit of one start plus the retries per occurrence.
+* ``@reboot`` is ``OnBootSec=0``; ``--jitter`` is ``RandomizedDelaySec=`` with
+  ``FixedRandomDelay=true`` (a stable delay, though systemd's own, one per timer).
 * A cron job's ``OnCalendar=`` lines fire at its times, except where systemd treats a
   daylight-saving change differently from cron(8); the timer says where.
 """
@@ -168,11 +170,14 @@ def export_systemd(jobs: Iterable[Job], *, now: datetime) -> ExportResult:
         timer = ["[Unit]", f"Description={_unit_text(f'Timer for schedcli job {job.name}')}", ""]
         if not job.enabled:
             timer.append("# disabled in schedcli: do not enable this timer")
-        notes = dst_notes(job.expr, job.timezone, now) if job.kind == "cron" else []
+        notes = dst_notes(job.expr, job.timezone, now) if job.kind == "cron" and not job.at_boot else []
         timer.extend(f"# {_unit_text(note)}" for note in notes)
         result.warnings.extend(f"{job.name}: {note}" for note in notes)
         timer.append("[Timer]")
-        if job.kind == "cron":
+        if job.at_boot:
+            timer.append("# @reboot: once at each boot")
+            timer.append("OnBootSec=0")
+        elif job.kind == "cron":
             for value in cron_to_oncalendar(job.expr, job.timezone):
                 timer.append(f"OnCalendar={value}")
             if job.catch_up != "none":
@@ -186,6 +191,10 @@ def export_systemd(jobs: Iterable[Job], *, now: datetime) -> ExportResult:
             timer.append(f"OnCalendar={at.strftime('%Y-%m-%d %H:%M:%S')} UTC")
             if job.catch_up != "none":
                 timer.append("Persistent=true")
+        if job.jitter:
+            timer.append("# --jitter: systemd draws its own stable delay (one per timer), not schedcli's per occurrence")
+            timer.append(f"RandomizedDelaySec={job.jitter}s")
+            timer.append("FixedRandomDelay=true")
         timer += ["AccuracySec=1s", f"Unit={unit}.service", "", "[Install]", "WantedBy=timers.target"]
         result.files.append((f"{unit}.service", "\n".join(service) + "\n"))
         result.files.append((f"{unit}.timer", "\n".join(timer) + "\n"))

@@ -24,9 +24,9 @@ function __schedcli_value_options --argument-names path
         case 'schedcli'
             printf '%s\n' '--db'
         case 'schedcli add'
-            printf '%s\n' '--cron' '--every' '--at' '--collector' '--param' '--tz' '--timeout' '--overlap' '--grace' '--catch-up' '--env' '--cwd' '--description' '--retries' '--retry-delay' '--on-failure' '--on-success' '--on-recovery' '--webhook' '--webhook-format' '--ping' '--notify-on' '--mailto' '--mail-on'
+            printf '%s\n' '--cron' '--every' '--at' '--collector' '--param' '--tz' '--timeout' '--overlap' '--grace' '--catch-up' '--env' '--cwd' '--description' '--retries' '--retry-delay' '--on-failure' '--on-success' '--on-recovery' '--webhook' '--webhook-format' '--ping' '--notify-on' '--mailto' '--mail-on' '--jitter'
         case 'schedcli edit'
-            printf '%s\n' '--cron' '--every' '--at' '--collector' '--param' '--tz' '--timeout' '--overlap' '--grace' '--catch-up' '--env' '--cwd' '--description' '--retries' '--retry-delay' '--on-failure' '--on-success' '--on-recovery' '--webhook' '--webhook-format' '--ping' '--notify-on' '--mailto' '--mail-on'
+            printf '%s\n' '--cron' '--every' '--at' '--collector' '--param' '--tz' '--timeout' '--overlap' '--grace' '--catch-up' '--env' '--cwd' '--description' '--retries' '--retry-delay' '--on-failure' '--on-success' '--on-recovery' '--webhook' '--webhook-format' '--ping' '--notify-on' '--mailto' '--mail-on' '--jitter'
         case 'schedcli list'
             printf '%s\n' '--limit' '--after'
         case 'schedcli run-due'
@@ -194,7 +194,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli'" -l 'version' -d 'Show the 
 complete -c schedcli -n "__schedcli_using 'schedcli'" -s 'h' -l 'help' -d 'Show this message and exit.'
 
 # schedcli add
-complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'cron' -x -d 'Cron expression: 5 fields or @hourly/@daily/@weekly/@monthly/@yearly.'
+complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'cron' -x -d 'Cron expression: 5 fields or @hourly/@daily/@weekly/@monthly/@yearly, or @reboot (once at each boot).'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'every' -x -d 'Fixed interval such as 30m or 2d (first run one period from now).'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'at' -x -d 'Run once at this time: ISO 8601 (in --tz unless it has an offset), +2h, \'today 18:00\' or \'tomorrow 09:00\'.'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'collector' -x -a '(__schedcli_dynamic collector)' -d 'Run a Python collector (registered name or module:function) instead of a command.'
@@ -219,13 +219,14 @@ complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'ping' -x -d 'Healt
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'notify-on' -x -d 'Only these events notify, on every channel: failure,success,recovery,start (or none).'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'mailto' -x -d 'Mail runs to these addresses (comma-separated) through sendmail (\'none\': not even the config\'s).'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'mail-on' -x -a 'failure output always never' -d 'Which runs are mailed: failure (default), output (cron\'s rule), always, never.'
+complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'jitter' -x -d 'Start each occurrence up to this much later, at a stable random offset (0: none).'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli add'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli add' 1" -a '(__fish_complete_command)'
 complete -c schedcli -n "__schedcli_argument 'schedcli add' 2+" -F
 
 # schedcli edit
-complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'cron' -x -d 'Cron expression: 5 fields or @hourly/@daily/@weekly/@monthly/@yearly.'
+complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'cron' -x -d 'Cron expression: 5 fields or @hourly/@daily/@weekly/@monthly/@yearly, or @reboot (once at each boot).'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'every' -x -d 'Fixed interval such as 30m or 2d (first run one period from now).'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'at' -x -d 'Run once at this time: ISO 8601 (in --tz unless it has an offset), +2h, \'today 18:00\' or \'tomorrow 09:00\'.'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'collector' -x -a '(__schedcli_dynamic collector)' -d 'Run a Python collector (registered name or module:function) instead of a command.'
@@ -251,6 +252,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'notify-on' -x -d 
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'mailto' -x -d 'Mail runs to these addresses (comma-separated) through sendmail (\'none\': not even the config\'s).'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'mail-on' -x -a 'failure output always never' -d 'Which runs are mailed: failure (default), output (cron\'s rule), always, never.'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'no-hooks' -d 'Remove the job\'s hooks, webhook, ping, mail and --notify-on (back to the defaults).'
+complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'jitter' -x -d 'Start each occurrence up to this much later, at a stable random offset (0: none).'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -l 'json' -d 'Print one JSON document.'
 complete -c schedcli -n "__schedcli_using 'schedcli edit'" -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c schedcli -n "__schedcli_argument 'schedcli edit' 0" -a '(__schedcli_dynamic job)'
@@ -401,7 +403,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli export'" -s 'h' -l 'help' -d
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -s 'f' -l 'format' -x -a 'toml json crontab' -d 'toml, json or crontab (default: from the extension: .toml, .json, anything else crontab).'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'replace' -d 'Update jobs with the same names in place (keeping id and history) and remove jobs not in FILE.'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'dry-run' -d 'Check everything and report what would change; write nothing.'
-complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'skip-untranslatable' -d 'crontab: report lines schedcli cannot run (@reboot, lines for other users) and import the rest.'
+complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'skip-untranslatable' -d 'crontab: report lines schedcli cannot run (lines for other users) and import the rest.'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'system' -d 'crontab: lines have a user field after the schedule (/etc/crontab, /etc/cron.d).'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'user' -d 'crontab: lines have no user field (default: /etc/crontab and /etc/cron.d/* have one).'
 complete -c schedcli -n "__schedcli_using 'schedcli import'" -l 'json' -d 'Print one JSON document: {added, updated, unchanged, removed, skipped_lines, notes, dry_run}.'
