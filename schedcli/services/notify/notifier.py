@@ -113,6 +113,9 @@ class Notifier:
         rid = self.rid(job, trigger, scheduled_for)
         future = self._submit(self._deliver_start, job, run, rid)
         with self._lock:
+            # a delivered start needs no waiting for: keep only those still pending, so
+            # that a watch whose retries end elsewhere does not keep them forever
+            self._starts = {k: f for k, f in self._starts.items() if not f.done()}
             self._starts[rid] = future
 
     def submit(self, job: Job, run: Run, previous: str | None, output: bytes, final: bool = True) -> None:
