@@ -206,6 +206,13 @@ def m004_pending_retries(db: Database) -> None:
     db.execute("CREATE INDEX runs_retry_due ON runs (retry_at) WHERE retry_at IS NOT NULL")
 
 
+@migrations()
+def m007_output_compression(db: Database) -> None:
+    """A run's stored output may be compressed: ``encoding`` says how (``zlib``), NULL for
+    the raw bytes (every row written before, and output stored while a run is going on)."""
+    db.execute("ALTER TABLE run_output ADD COLUMN encoding TEXT")
+
+
 def upgrade(store: "Connection") -> None:
     """Bring an opened database up to this version's schema (its user_version is behind).
 
