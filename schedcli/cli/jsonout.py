@@ -10,6 +10,7 @@ held in memory.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from json.encoder import encode_basestring  # the C one where available, as json.dumps uses
 from typing import IO, Any, Iterable
 
@@ -17,46 +18,74 @@ _INDENT = "  "
 _CHUNK = 256  # items written at once
 
 
+_SPECIAL = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+_CONSTANTS = {None: "null", True: "true", False: "false"}
+
+
 def _float(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
-    return float.__repr__(value)
+    text = float.__repr__(value)
+    return _SPECIAL.get(text, text) if text[-1] in "nf" else text
+
+
+def _scalar(value: Any) -> str | None:
+    """A value that is not a container as JSON text; None for a list or a dict."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if kind is float:
+        return _float(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    return None
 
 
 def value_text(value: Any, level: int) -> str:
     """``value`` as json.dumps(indent=2) writes it at nesting ``level``."""
+    text = _scalar(value)
+    if text is not None:
+        return text
+    inner = _INNER[level] if level < len(_INNER) else "\n" + _INDENT * (level + 1)
+    deeper = level + 1
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        parts = []
+        for k, v in value.items():
+            text = _scalar(v)
+            parts.append(_key(k) + ": " + (text if text is not None else value_text(v, deeper)))
+        return "{" + inner + ("," + inner).join(parts) + inner[: -len(_INDENT)] + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        parts = []
+        for v in value:
+            text = _scalar(v)
+            parts.append(text if text is not None else value_text(v, deeper))
+        return "[" + inner + ("," + inner).join(parts) + inner[: -len(_INDENT)] + "]"
     if isinstance(value, str):
         return encode_basestring(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, int):
         return int.__repr__(value)
     if isinstance(value, float):
         return _float(value)
-    inner = "\n" + _INDENT * (level + 1)
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        return "{" + inner + ("," + inner).join(
-            f"{_key(k)}: {value_text(v, level + 1)}" for k, v in value.items()
-        ) + "\n" + _INDENT * level + "}"
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        return "[" + inner + ("," + inner).join(value_text(v, level + 1) for v in value) + "\n" + _INDENT * level + "]"
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+_INNER = tuple("\n" + _INDENT * (level + 1) for level in range(8))  # a new line at each depth
+
+
+@lru_cache(maxsize=1024)
 def _key(key: Any) -> str:
-    if isinstance(key, str):
+    """A key as json.dumps writes it: a string; a number, true, false or null quoted."""
+    if type(key) is str:
         return encode_basestring(key)
-    return encode_basestring(value_text(key, 0) if not isinstance(key, str) else key)
+    return encode_basestring(value_text(key, 0))
 
 
 def write_list(out: IO[str], items: Iterable[Any]) -> None:

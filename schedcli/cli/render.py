@@ -376,8 +376,15 @@ def _seconds(value: Optional[float]) -> str:
     return format_duration(value)
 
 
+_GLYPHS = {  # one shared (glyph, style) piece per outcome: 10k rows of strips hold references only
+    unicode: {k: (v[0] if unicode else v[1], v[2]) for k, v in _OUTCOME.items()} for unicode in (True, False)
+}
+_UNKNOWN = ("?", "")
+
+
 def _strip_cell(recent: list[tuple[str, Optional[float]]], unicode: bool) -> Cell:
-    return [(v[0] if unicode else v[1], v[2]) for v in (_OUTCOME.get(st, ("?", "?", "")) for st, _ in recent)]
+    glyphs = _GLYPHS[unicode]
+    return [glyphs.get(st, _UNKNOWN) for st, _ in recent]
 
 
 def stats_table(result: Iterable[JobStats], now: float, *, utc: bool = False, wide: bool = False) -> None:

@@ -23,6 +23,7 @@ import os
 import sys
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Iterator, Optional, Union
 
 ELLIPSIS = "…"
@@ -46,6 +47,7 @@ class Column:
     keep_end: bool = False  # shortening keeps the end (the newest of a strip) and adds no …
 
 
+@lru_cache(maxsize=4096)
 def char_width(ch: str) -> int:
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
         return 0
@@ -55,7 +57,7 @@ def char_width(ch: str) -> int:
 def text_width(text: str) -> int:
     if text.isascii():
         return len(text)
-    return sum(char_width(ch) for ch in text)
+    return sum(map(char_width, text))
 
 
 def printable(text: str) -> str:

@@ -99,7 +99,7 @@ def iter_stats(
                     last_failure_at=last.at if last else None,
                     last_failure_status=last.status if last else None,
                     last_failure_run=last.run_id if last else None,
-                    recent=[(r.status, r.duration_s) for r in recents.get(jid, [])],
+                    recent=recents.get(jid, []),
                 )
 
 

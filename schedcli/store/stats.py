@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from schedcli.store.connection import Connection
 
 if TYPE_CHECKING:
-    from schedcli.model import FailingJob, JobRunCounts, LastFailure, OverdueJob, RecentRun
+    from schedcli.model import FailingJob, JobRunCounts, LastFailure, OverdueJob
 
 _REAL_STATUSES = ("success", "warning", "error", "timeout", "interrupted")
 _FAILED_STATUSES = ("error", "timeout", "interrupted")
@@ -135,12 +135,10 @@ class StatsQueries(Connection):
         return {fields["job_id"]: LastFailure(**fields) for fields in found}
 
     def stats_recent(self, since: float | None, job_ids: int | list[int] | None,
-                     limit: int = 20) -> dict[int, list["RecentRun"]]:
-        """The latest ``limit`` real runs of each job (one job id, a list, or all jobs),
-        oldest first, by job id: a walk of each job's ``runs_job`` index, newest first,
-        that stops after ``limit`` rows."""
-        from schedcli.model import RecentRun
-
+                     limit: int = 20) -> dict[int, list[tuple[str, float | None]]]:
+        """The (status, duration) of the latest ``limit`` real runs of each job (one job
+        id, a list, or all jobs), oldest first, by job id: a walk of each job's
+        ``runs_job`` index, newest first, that stops after ``limit`` rows."""
         if job_ids is None:
             ids = [r[0] for r in self._q("SELECT id FROM jobs ORDER BY id")]
         else:
@@ -148,9 +146,10 @@ class StatsQueries(Connection):
         window = "" if since is None else " AND coalesce(started_at, scheduled_for) >= ?"
         sql = (f"SELECT status, duration_s FROM runs WHERE job_id = ? AND status IN {_REAL}{window} "
                "ORDER BY id DESC LIMIT ?")
-        out: dict[int, list[RecentRun]] = {}
+        out: dict[int, list[tuple[str, float | None]]] = {}
         for jid in ids:
             found = self._q(sql, (jid, limit) if since is None else (jid, since, limit)).fetchall()
             if found:
-                out[jid] = [RecentRun(status, duration) for status, duration in reversed(found)]
+                found.reverse()
+                out[jid] = found
         return out
