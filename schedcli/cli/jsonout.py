@@ -54,9 +54,23 @@ def value_text(value: Any, level: int) -> str:
         if not value:
             return "{}"
         parts = []
-        for k, v in value.items():
-            text = _scalar(v)
-            parts.append(_key(k) + ": " + (text if text is not None else value_text(v, deeper)))
+        for k, v in value.items():  # the scalar cases of _scalar inline: most values are scalars
+            kind = type(v)
+            if kind is str:
+                text = encode_basestring(v)
+            elif v is None:
+                text = "null"
+            elif kind is float:
+                text = float.__repr__(v)
+                if text[-1] in "nf":
+                    text = _SPECIAL.get(text, text)
+            elif kind is int:
+                text = int.__repr__(v)
+            elif kind is bool:
+                text = "true" if v else "false"
+            else:
+                text = value_text(v, deeper)
+            parts.append(_key(k) + ": " + text)
         return "{" + inner + ("," + inner).join(parts) + inner[: -len(_INDENT)] + "}"
     if isinstance(value, (list, tuple)):
         if not value:
