@@ -122,5 +122,5 @@ def stats_dict(s: JobStats) -> dict:
         "last_failure_at": iso(s.last_failure_at),
         "last_failure_status": s.last_failure_status,
         "last_failure_run": s.last_failure_run,
-        "recent": [{"status": status, "duration_s": _r(d)} for status, d in s.recent],
+        "recent": [{"status": status, "duration_s": None if d is None else round(d, 3)} for status, d in s.recent],
     }
