@@ -47,7 +47,8 @@ def merged_upcoming(jobs: Iterable[Job], start: datetime, count: int) -> list[tu
     ``jobs`` must come soonest stored next run first (as ``Store.iter_jobs_by_next_run``
     gives them): a job's runs are never earlier than ``first_after(job, start)``, so a
     job is opened only once the timeline has reached that bound, and reading stops
-    there.
+    there. (What the schedule package gives as a job's upcoming runs must therefore
+    not come before its stored next run, less a second: the runner's own rule.)
     """
     heap: list[tuple[datetime, str, int, Iterator[datetime]]] = []
     pending = iter(jobs)
