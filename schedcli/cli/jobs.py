@@ -309,11 +309,11 @@ def list_jobs(
     fmt = output_format(json_out, csv_out, tsv_out)
     if limit is not None and limit < 1:
         raise InvalidValue(f"invalid --limit {limit}: use 1 or more")
-    jobs = state_of(ctx).reader().list_jobs(limit=limit, after=after)
+    jobs = state_of(ctx).reader().iter_jobs(limit=limit, after=after)  # written as they are read
     if fmt == "json":
-        render.print_json([render.job_dict(j) for j in jobs])
+        render.print_json_list(render.job_dict(j) for j in jobs)
     elif fmt:
-        render.print_delimited([render.job_dict(j) for j in jobs], fmt)
+        render.print_delimited_rows((render.job_dict(j) for j in jobs), fmt)
     else:
         render.jobs_table(jobs, current_time().timestamp(), utc=utc, wide=wide)
 

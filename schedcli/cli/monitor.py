@@ -246,7 +246,7 @@ def stats(
       schedcli stats --csv
     """
     from schedcli.cli import render
-    from schedcli.services.stats import compute_stats, stats_dict
+    from schedcli.services.stats import iter_stats, stats_dict
     from schedcli.services.jobs import check_name
 
     fmt = output_format(json_out, csv_out, tsv_out)
@@ -257,10 +257,10 @@ def stats(
         check_name(name)
         job = store.get_job(name)
     now = current_time()
-    result = compute_stats(store, now, since=window, job=job)
+    result = iter_stats(store, now, since=window, job=job)  # job by job, written as it comes
     if fmt == "json":
-        render.print_json([stats_dict(s) for s in result])
+        render.print_json_list(stats_dict(s) for s in result)
     elif fmt:
-        render.print_delimited([stats_dict(s) for s in result], fmt)
+        render.print_delimited_rows((stats_dict(s) for s in result), fmt)
     else:
         render.stats_table(result, now.timestamp(), utc=utc, wide=wide)

@@ -61,9 +61,17 @@ def console() -> Console:
 
 
 def print_json(document: Any) -> None:
-    """One JSON document on stdout. Encoded in one piece: streaming with json.dump writes
-    each token separately, which made a 10k-job document twice as slow."""
+    """One JSON document on stdout, indented by 2 (a small one: see :func:`print_json_list`)."""
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def print_json_list(items: Iterable[dict[str, Any]]) -> None:
+    """A JSON list of documents on stdout, written as they come, exactly as
+    :func:`print_json` would write the whole list (see :mod:`schedcli.cli.jsonout`)."""
+    from schedcli.cli.jsonout import write_list
+
+    write_list(sys.stdout, items)
     sys.stdout.flush()
 
 
@@ -115,11 +123,9 @@ def _zone_header(header: str, utc: bool) -> str:
     return f"{header} (UTC)" if utc else header
 
 
-def jobs_table(jobs: list[Job], now: float, *, utc: bool = False, wide: bool = False) -> None:
-    """NAME SCHEDULE NEXT LEFT LAST PASSED STATUS COMMAND, in the machine's zone (or UTC)."""
-    if not jobs:
-        message("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND")
-        return
+def jobs_table(jobs: Iterable[Job], now: float, *, utc: bool = False, wide: bool = False) -> None:
+    """NAME SCHEDULE NEXT LEFT LAST PASSED STATUS COMMAND, in the machine's zone (or UTC).
+    Only the cells of each job are kept, not the jobs (``jobs`` may be read as it goes)."""
     zone_name = timefmt.display_zone(utc=utc)
     columns = [
         Column("NAME", shrink=2, min=12), Column("SCHEDULE", shrink=5, min=9),
@@ -142,6 +148,9 @@ def jobs_table(jobs: list[Job], now: float, *, utc: bool = False, wide: bool = F
             timefmt.short_time(job.last_run_at, now, zone_name), timefmt.passed(job.last_run_at, now),
             _status(job.last_status), command_text(job),
         ])
+    if not rows:
+        message("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND")
+        return
     print_table(columns, rows, wide=wide)
 
 
@@ -319,6 +328,19 @@ def print_delimited(docs: list[dict[str, Any]], fmt: str, fixed: Iterable[str] =
     write_delimited(_header(docs, fixed), docs, tsv=fmt == "tsv")
 
 
+def print_delimited_rows(docs: Iterable[dict[str, Any]], fmt: str) -> None:
+    """Documents that all have the same keys (jobs, stats) as ``csv`` or ``tsv``, written
+    as they come: the columns are the first document's keys."""
+    import itertools
+
+    docs = iter(docs)
+    first = next(docs, None)
+    if first is None:
+        write_delimited([], [], tsv=fmt == "tsv")
+        return
+    write_delimited(list(first), itertools.chain((first,), docs), tsv=fmt == "tsv")
+
+
 # -- stats ------------------------------------------------------------------------------
 
 _OUTCOME = {  # status -> (unicode, ascii, style)
@@ -377,16 +399,21 @@ def _seconds(value: Optional[float]) -> str:
     return format_duration(value)
 
 
+_GLYPHS = {  # one shared (glyph, style) piece per outcome: 10k rows of strips hold references only
+    unicode: {k: (v[0] if unicode else v[1], v[2]) for k, v in _OUTCOME.items()} for unicode in (True, False)
+}
+_UNKNOWN = ("?", "")
+
+
 def _strip_cell(recent: list[tuple[str, Optional[float]]], unicode: bool) -> Cell:
-    return [(v[0] if unicode else v[1], v[2]) for v in (_OUTCOME.get(st, ("?", "?", "")) for st, _ in recent)]
+    glyphs = _GLYPHS[unicode]
+    return [glyphs.get(st, _UNKNOWN) for st, _ in recent]
 
 
-def stats_table(result: list[JobStats], now: float, *, utc: bool = False, wide: bool = False) -> None:
+def stats_table(result: Iterable[JobStats], now: float, *, utc: bool = False, wide: bool = False) -> None:
     """One row per job: runs, success rate, p50/p95, last failure, recent outcomes and durations
-    (the strips keep the newest runs when the terminal is narrow)."""
-    if not result:
-        message("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND")
-        return
+    (the strips keep the newest runs when the terminal is narrow). Only the cells of each
+    job are kept (``result`` may be computed as it goes)."""
     zone_name = timefmt.display_zone(utc=utc)
     unicode = _unicode_ok()
     columns = [
@@ -396,7 +423,9 @@ def stats_table(result: list[JobStats], now: float, *, utc: bool = False, wide: 
         Column("RECENT", shrink=1, min=6, keep_end=True), Column("DURATIONS", shrink=2, min=9, keep_end=True),
     ]
     rows: list[list[Cell]] = []
+    shown = 0
     for s in result:
+        shown = max(shown, len(s.recent))
         rate = "-" if s.success_rate is None else f"{s.success_rate * 100:.0f}%"
         rate_style = "" if s.success_rate is None else "green" if s.failures == 0 else "red" if s.success_rate < 0.5 else "yellow"
         last: Cell = "-"
@@ -406,8 +435,10 @@ def stats_table(result: list[JobStats], now: float, *, utc: bool = False, wide: 
             s.job, str(s.runs), (rate, rate_style), _seconds(s.p50_s), _seconds(s.p95_s), last,
             _strip_cell(s.recent, unicode) or "", (sparkline([d for _, d in s.recent], unicode), "cyan"),
         ])
+    if not rows:
+        message("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND")
+        return
     print_table(columns, rows, wide=wide)
-    shown = max(len(s.recent) for s in result)
     if shown:
         legend = "  ".join(f"{v[0] if unicode else v[1]} {k}" for k, v in _OUTCOME.items())
         runs = "run" if shown == 1 else f"{shown} runs"

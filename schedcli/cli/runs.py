@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from enum import Enum
+from itertools import islice
 from typing import Optional
 
 import typer
@@ -64,7 +65,7 @@ def history(
         job_id = store.get_job(name).id
     runs = store.history(job_id=job_id, status=status.value if status else None, limit=limit, before_id=before)
     if fmt == "json":
-        render.print_json([render.run_dict(r) for r in runs])
+        render.print_json_list(render.run_dict(r) for r in runs)
     elif fmt:
         render.print_delimited([render.run_dict(r) for r in runs], fmt, render.RUN_FIELDS)
     else:
@@ -198,7 +199,10 @@ def _follow(store, run_obj) -> int:
 def next_runs(
     ctx: typer.Context,
     name: Optional[str] = typer.Argument(None, metavar="[NAME]", help="Only this job (times in its own zone)."),
-    count: int = typer.Option(1, "--count", "-n", metavar="N", help="How many upcoming runs per job."),
+    count: Optional[int] = typer.Option(
+        None, "--count", "-n", metavar="N",
+        help="How many upcoming runs: of all jobs together (default 10), or of one job or expression (default 1).",
+    ),
     after: Optional[str] = typer.Option(None, "--after", metavar="WHEN", help="Start from this time instead of now."),
     cron: Optional[str] = typer.Option(None, "--cron", metavar="EXPR", help="Check a cron expression without a job."),
     every: Optional[str] = typer.Option(None, "--every", metavar="DURATION", help="Check an interval without a job (from now)."),
@@ -209,10 +213,12 @@ def next_runs(
     csv_out: bool = CSV_OPT,
     tsv_out: bool = TSV_OPT,
 ) -> None:
-    """Show upcoming runs of jobs, or of an expression given with --cron or --every.
+    """Show upcoming runs: the next ones of all jobs in one timeline, of one job, or of an expression.
 
-    For all jobs, times are in the machine's zone; for one job (NAME), in the job's own
-    zone; for --cron, in --tz. --utc shows UTC instead. LEFT is the time until each run.
+    Without NAME, the next --count runs of all jobs together, soonest first (a job
+    may appear several times). For all jobs, times are in the machine's zone; for one
+    job (NAME), in the job's own zone; for --cron, in --tz. --utc shows UTC instead.
+    LEFT is the time until each run.
 
     Examples:
 
@@ -223,9 +229,12 @@ def next_runs(
     """
     from schedcli.cli import render, timefmt
     from schedcli import schedule as sched
-    from schedcli.services.jobs import check_name, job_schedule
+    from schedcli.services.jobs import check_name
 
     fmt = output_format(json_out, csv_out, tsv_out)
+    one = name is not None or cron is not None or every is not None
+    if count is None:
+        count = 1 if one else 10
     if count < 1 or count > 10000:
         raise InvalidValue(f"invalid --count {count}: use 1 to 10000")
     now = current_time()
@@ -252,30 +261,29 @@ def next_runs(
             raise UsageError("--tz goes with --cron; a job has its own zone")
         store = state_of(ctx).reader()
         if name is not None:
+            from schedcli.services.timeline import job_upcoming
+
             check_name(name)
-            jobs = [store.get_job(name)]
-            zone_name = jobs[0].timezone
-            if jobs[0].at_boot and not fmt:
+            job = store.get_job(name)
+            zone_name = job.timezone
+            if job.at_boot and not fmt:
                 render.message(f"{name}: @reboot: at next boot (the first tick of each boot)"
-                               if jobs[0].enabled else f"{name}: @reboot, disabled")
+                               if job.enabled else f"{name}: @reboot, disabled")
                 return
-            title = f"{name}: {render.schedule_text(jobs[0])} ({sched.describe(jobs[0].kind, jobs[0].expr)}, {zone_name})"
+            title = f"{name}: {render.schedule_text(job)} ({sched.describe(job.kind, job.expr)}, {zone_name})"
+            if job.enabled and job.next_run_at is not None:
+                items = [(job.name, t) for t in islice(job_upcoming(job, start), count)]
         else:
-            jobs = [j for j in store.list_jobs() if j.enabled and j.next_run_at is not None]
-        for job in jobs:
-            if not job.enabled or job.next_run_at is None:
-                continue
-            schedule = job_schedule(job)
-            # the stored next run may be due already (runner not yet ticked)
-            first = max(start, datetime.fromtimestamp(job.next_run_at - 1, start.tzinfo))
-            items.extend((job.name, t) for t in _take(schedule, first, count))
-        items.sort(key=lambda item: (item[1], item[0] or ""))
+            from schedcli.services.timeline import merged_upcoming
+
+            with store.read():
+                items = list(merged_upcoming(store.iter_jobs_by_next_run(), start, count))
     if fmt:
         from schedcli.schedule import iso
 
         docs = [{"job": j, "at": iso(t)} for j, t in items]
         if fmt == "json":
-            render.print_json(docs)
+            render.print_json_list(docs)
         else:
             render.print_delimited(docs, fmt, ("job", "at"))
         return

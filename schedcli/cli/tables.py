@@ -6,8 +6,9 @@ ago, a trigger) are left out, lowest priority first. Piped, there is no width to
 (unless ``COLUMNS`` says one): only a command or detail longer than 200 characters is
 shortened, and no line ends in padding. ``--wide`` never shortens.
 
-On a terminal the header is bold and cells may have a style (rich, imported only
-there); piped or with ``NO_COLOR`` the text is plain.
+On a terminal the header is bold and cells may have a style (written as rich writes
+them, but without rich); piped the text is plain, and with ``NO_COLOR`` only bold and
+dim remain (as rich does).
 
 CSV and TSV are what sqlite-utils writes for ``--csv``/``--tsv`` (the csv module: a
 header row, then one row per item), with ``\\n`` line ends; values are the JSON ones:
@@ -16,12 +17,14 @@ times ISO 8601 UTC, lists and objects as JSON, null as an empty field.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Union
+from functools import lru_cache
+from typing import Any, Iterable, Iterator, Optional, Union
 
 ELLIPSIS = "…"
 SEP = "  "
@@ -44,6 +47,7 @@ class Column:
     keep_end: bool = False  # shortening keeps the end (the newest of a strip) and adds no …
 
 
+@lru_cache(maxsize=4096)
 def char_width(ch: str) -> int:
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
         return 0
@@ -53,7 +57,7 @@ def char_width(ch: str) -> int:
 def text_width(text: str) -> int:
     if text.isascii():
         return len(text)
-    return sum(char_width(ch) for ch in text)
+    return sum(map(char_width, text))
 
 
 def printable(text: str) -> str:
@@ -187,14 +191,13 @@ def table_width() -> Optional[int]:
 
 
 def render_lines(columns: list[Column], rows: list[list[Cell]], width: Optional[int],
-                 cap: Optional[int] = None) -> list[Line]:
-    """The header and the rows, fitted to ``width`` (see :func:`fit`)."""
+                 cap: Optional[int] = None) -> Iterator[Line]:
+    """The header and the rows, fitted to ``width`` (see :func:`fit`), one line at a time."""
     plan = fit(columns, rows, width, cap)
     header: list[Cell] = [(c.header, "bold") for c in columns]
-    lines = [_cells(columns, header, plan)] + [_cells(columns, row, plan) for row in rows]
-    if width is not None:  # a terminal narrower than the columns that cannot go
-        lines = [_cut(line, width) for line in lines]
-    return lines
+    for row in itertools.chain((header,), rows):
+        line = _cells(columns, row, plan)
+        yield line if width is None else _cut(line, width)  # a terminal narrower than what cannot go
 
 
 def line_text(line: Line) -> str:
@@ -221,29 +224,67 @@ def _cut(line: Line, width: int) -> Line:
     return out
 
 
-def print_table(columns: list[Column], rows: list[list[Cell]], *, wide: bool = False) -> None:
-    width = None if wide else table_width()
-    lines = render_lines(columns, rows, width, None if wide or width is not None else PIPED_CAP)
+# SGR codes of the styles the tables use, as rich writes them: one escape sequence
+# around each run of text of one style, "\x1b[0m" after it, nothing around plain text.
+_SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "magenta": "35", "cyan": "36"}
+_COLOURS = {"red", "green", "yellow", "magenta", "cyan"}
+
+
+def styles_in_use() -> Optional[bool]:
+    """How a table is styled on this stdout: None plain (piped, or a terminal that shows no
+    styles: TERM dumb or unknown); False bold and dim only (NO_COLOR); True in colour."""
     from schedcli.cli.render import styled
 
-    if not styled():
-        sys.stdout.write("".join(line_text(line) + "\n" for line in lines))
-        sys.stdout.flush()
-        return
-    from rich.text import Text
+    if not styled() or os.environ.get("TERM", "") in ("dumb", "unknown"):
+        return None
+    return not os.environ.get("NO_COLOR")
 
-    from schedcli.cli.render import console
 
-    out = console()
-    for line in lines:
-        text = Text()
-        for n, cell in enumerate(line):
-            if n:
-                text.append(SEP)
-            for piece, style in cell:
-                text.append(piece, style=style or None)
-        text.rstrip()
-        out.print(text, no_wrap=True, overflow="ignore", crop=False, soft_wrap=True)
+def styled_text(line: Line, colour: bool) -> str:
+    """A line with its styles as terminal escape sequences, trailing blanks removed."""
+    pieces: list[tuple[str, str]] = []
+    for n, cell in enumerate(line):
+        if n:
+            pieces.append((SEP, ""))
+        for text, style in cell:
+            if style and not colour:
+                style = " ".join(w for w in style.split() if w not in _COLOURS)
+            if text:
+                pieces.append((text, style))
+    while pieces and not pieces[-1][0].rstrip():
+        pieces.pop()
+    if pieces:
+        pieces[-1] = (pieces[-1][0].rstrip(), pieces[-1][1])
+    out = []
+    for text, style in pieces:
+        if style:
+            codes = ";".join(_SGR[w] for w in style.split() if w in _SGR)
+            out.append(f"\x1b[{codes}m{text}\x1b[0m" if codes else text)
+        else:
+            out.append(text)
+    return "".join(out)
+
+
+_LINES_PER_WRITE = 512
+
+
+def print_table(columns: list[Column], rows: Iterable[list[Cell]], *, wide: bool = False) -> None:
+    """``rows`` as a table on stdout. The column widths need every row's text, so the rows
+    are kept (their cells, no more); the lines are made and written a chunk at a time.
+    Drawn here, on a terminal too (bold header, coloured cells), without rich: laying out
+    tens of thousands of cells through rich took seconds."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    width = None if wide else table_width()
+    mode = styles_in_use()
+    chunk: list[str] = []
+    for line in render_lines(columns, rows, width, None if wide or width is not None else PIPED_CAP):
+        chunk.append(line_text(line) if mode is None else styled_text(line, mode))
+        if len(chunk) >= _LINES_PER_WRITE:
+            sys.stdout.write("\n".join(chunk) + "\n")
+            chunk.clear()
+    if chunk:
+        sys.stdout.write("\n".join(chunk) + "\n")
+    sys.stdout.flush()
 
 
 # -- CSV and TSV ---------------------------------------------------------------------------

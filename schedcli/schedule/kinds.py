@@ -19,6 +19,7 @@ asked for.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from itertools import islice, takewhile
 from typing import Iterable, Iterator, Union
 
@@ -340,6 +341,39 @@ def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
 # ---------------------------------------------------------------------------
 
 
+def _describe_cron(fields: str) -> str:
+    """cron_descriptor's English text, its translation catalogue read once per process:
+    ``ExpressionDescriptor`` reads and parses it for every expression (0.3 ms each, most
+    of ``list --json`` on thousands of distinct expressions)."""
+    from cron_descriptor import ExpressionDescriptor
+
+    options, get_text = _cron_text()
+    descriptor = ExpressionDescriptor.__new__(ExpressionDescriptor)
+    if get_text is None:  # not the cron_descriptor this was written for: its own way
+        descriptor.__init__(fields, options)  # type: ignore[misc]
+    else:
+        from cron_descriptor.ExpressionParser import ExpressionParser
+
+        descriptor._expression = fields
+        descriptor._options = options
+        descriptor.get_text = get_text
+        descriptor._expression_parts = ExpressionParser(fields, options).parse()
+    return descriptor.get_description()
+
+
+@lru_cache(maxsize=1)
+def _cron_text():
+    """The options and the translations to share, or None for the translations when the
+    installed cron_descriptor builds its descriptors otherwise than this knows."""
+    from cron_descriptor import ExpressionDescriptor, Options
+
+    options = Options()
+    options.use_24hour_time_format = True
+    probe = ExpressionDescriptor("0 9 * * *", options)
+    known = {"_expression", "_options", "_expression_parts", "get_text"}
+    return options, (probe.get_text if set(vars(probe)) == known else None)
+
+
 def describe(kind: str, expr: str) -> str:
     """Human text for a schedule: 'At 09:00, Monday through Friday', 'every 30m', 'once at ...'."""
     if is_reboot(kind, expr):
@@ -347,11 +381,7 @@ def describe(kind: str, expr: str) -> str:
     if kind == "cron":
         try:
             normalized, fields = split_expr(expr)
-            from cron_descriptor import ExpressionDescriptor, Options
-
-            options = Options()
-            options.use_24hour_time_format = True
-            text = ExpressionDescriptor(" ".join(fields), options).get_description()
+            text = _describe_cron(" ".join(fields))
             return text if isinstance(text, str) and text else str(expr)
         except Exception:  # cron_descriptor is best-effort only
             return str(expr)

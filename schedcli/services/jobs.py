@@ -8,7 +8,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from schedcli import process
 from schedcli import schedule as sched
 from schedcli.store import Store
 from schedcli.errors import InvalidSchedule, InvalidValue, JobExists, JobNotFound, JobRunning, UsageError
@@ -318,7 +317,7 @@ def set_enabled(store: Store, name: str, enabled: bool | None, now: datetime, bo
 
 def remove_job(
     store: Store, name: str, *, force: bool = False, now: datetime | None = None,
-    kill_grace: float = process.DEFAULT_KILL_GRACE,
+    kill_grace: float | None = None,
 ) -> int:
     """Remove a job and its history; returns how many runs went with it.
 
@@ -326,7 +325,10 @@ def remove_job(
     :class:`~schedcli.errors.JobRunning`, unless ``force``: then the run is recorded
     as interrupted, its processes are terminated, and the job is removed.  The
     runner that ran it says, in one line, that the job is gone when the run ends.
+    ``kill_grace``: as long as a run's processes get to end (default: process's).
     """
+    from schedcli import process  # here: reading commands that check a name do not load it
+
     with store.write():
         job = store.get_job(name)
         live = [r for r in store.running_runs(job.id) if process.owner_alive(r.runner_pid, r.runner_identity)]
@@ -348,7 +350,7 @@ def remove_job(
     found = process.processes_of_runs(store.path, [r.id for r in live])
     targets = [p for r in live for p in found.get(r.id, [])]
     targets += [(r.pid, r.pid_identity) for r in live if r.pid and r.pid_identity]
-    process.end_processes(targets, kill_grace)
+    process.end_processes(targets, process.DEFAULT_KILL_GRACE if kill_grace is None else kill_grace)
     with store.write():
         return store.delete_job(store.get_job(name).id)
 

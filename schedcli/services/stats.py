@@ -6,6 +6,7 @@ queries, aggregated in SQLite, live in :mod:`schedcli.store.stats`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import datetime
 
 from schedcli.model import Job
@@ -51,43 +52,55 @@ def compute_stats(
     job: Job | None = None,
     recent: int = RECENT_RUNS,
 ) -> list[JobStats]:
-    """Per-job statistics over runs started within ``since`` seconds before ``now`` (all when None).
+    """Per-job statistics over runs started within ``since`` seconds before ``now`` (all when None)."""
+    return list(iter_stats(store, now, since=since, job=job, recent=recent))
 
-    A fixed number of queries whatever the number of jobs: counts are SQL aggregates, the
-    percentiles one window-function sort in SQLite, and only ``recent`` rows per job come
-    into Python.
+
+def iter_stats(
+    store: Store,
+    now: datetime,
+    *,
+    since: float | None = None,
+    job: Job | None = None,
+    recent: int = RECENT_RUNS,
+    chunk: int = 500,
+) -> Iterator[JobStats]:
+    """:func:`compute_stats`, job by job (by name), computed ``chunk`` jobs at a time so
+    that a caller can write each out before the next is read (in one read snapshot).
+
+    Counts and last failures are SQL aggregates (one query each for all jobs); the
+    percentiles and the latest ``recent`` runs are short index walks per job: only those
+    rows come into Python, never the history.
     """
     cutoff = None if since is None else now.timestamp() - since
     job_id = job.id if job else None
-    out: list[JobStats] = []
     with store.read():
         summary = store.stats_summary(cutoff, job_id)
-        percentiles = store.stats_percentiles(cutoff, job_id, (50, 95))
         failures = store.stats_last_failures(cutoff, job_id)
-        recents = store.stats_recent(cutoff, job_id, recent)
-    for counts in summary:
-        jid = counts.job_id
-        found = percentiles.get(jid, {})
-        last = failures.get(jid)
-        out.append(
-            JobStats(
-                job=counts.job,
-                enabled=counts.enabled,
-                runs=counts.runs,
-                success=counts.success + counts.warnings,
-                warnings=counts.warnings,
-                failures=counts.failures,
-                skipped=counts.skipped,
-                missed=counts.missed,
-                p50_s=found.get(50),
-                p95_s=found.get(95),
-                last_failure_at=last.at if last else None,
-                last_failure_status=last.status if last else None,
-                last_failure_run=last.run_id if last else None,
-                recent=[(r.status, r.duration_s) for r in recents.get(jid, [])],
-            )
-        )
-    return out
+        for start in range(0, len(summary), chunk):
+            part = summary[start : start + chunk]
+            percentiles = store.stats_percentiles(cutoff, {c.job_id: c.timed for c in part}, (50, 95))
+            recents = store.stats_recent(cutoff, [c.job_id for c in part], recent)
+            for counts in part:
+                jid = counts.job_id
+                found = percentiles.get(jid, {})
+                last = failures.get(jid)
+                yield JobStats(
+                    job=counts.job,
+                    enabled=counts.enabled,
+                    runs=counts.runs,
+                    success=counts.success + counts.warnings,
+                    warnings=counts.warnings,
+                    failures=counts.failures,
+                    skipped=counts.skipped,
+                    missed=counts.missed,
+                    p50_s=found.get(50),
+                    p95_s=found.get(95),
+                    last_failure_at=last.at if last else None,
+                    last_failure_status=last.status if last else None,
+                    last_failure_run=last.run_id if last else None,
+                    recent=recents.get(jid, []),
+                )
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:
@@ -109,5 +122,5 @@ def stats_dict(s: JobStats) -> dict:
         "last_failure_at": iso(s.last_failure_at),
         "last_failure_status": s.last_failure_status,
         "last_failure_run": s.last_failure_run,
-        "recent": [{"status": status, "duration_s": _r(d)} for status, d in s.recent],
+        "recent": [{"status": status, "duration_s": None if d is None else round(d, 3)} for status, d in s.recent],
     }

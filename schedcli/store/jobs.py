@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from schedcli.errors import DatabaseError, JobExists, JobNotFound
 from schedcli.store import rows
@@ -88,6 +88,10 @@ class JobQueries(Connection):
 
     def list_jobs(self, *, limit: int | None = None, after: str | None = None) -> list["Job"]:
         """Jobs by name; ``after``/``limit`` page through them (keyset on the unique name)."""
+        return list(self.iter_jobs(limit=limit, after=after))
+
+    def iter_jobs(self, *, limit: int | None = None, after: str | None = None) -> Iterator["Job"]:
+        """As :meth:`list_jobs`, read as they are used (a listing is written while it is read)."""
         sql, params = WITH_LAST_RUN, []
         if after is not None:
             sql += " WHERE jobs.name > ?"
@@ -96,7 +100,15 @@ class JobQueries(Connection):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return rows.jobs(self._q(sql, params))
+        return rows.iter_jobs(self._q(sql, params))
+
+    def iter_jobs_by_next_run(self) -> Iterator["Job"]:
+        """Enabled jobs that have a next run, soonest first (the ``jobs_due`` index), read as
+        they are used: a timeline of what runs next reads only as far as it needs."""
+        return rows.iter_jobs(self._q(
+            f"SELECT {_COLUMNS} FROM jobs WHERE enabled = 1 AND next_run_at IS NOT NULL "
+            "ORDER BY next_run_at, id"
+        ))
 
     def due_jobs(self, now: int, limit: int = -1) -> list["Job"]:
         """Enabled jobs whose next occurrence is at or before ``now`` (an index range scan),

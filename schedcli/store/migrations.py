@@ -226,6 +226,17 @@ def m006_notification_channels(db: Database) -> None:
         db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
 
 
+@migrations()
+def m007_output_compression(db: Database) -> None:
+    """A run's stored output may be compressed: ``encoding`` says how (``zlib``), NULL for
+    the raw bytes (every row written before, and output stored while a run is going on).
+    And an index for ``stats``."""
+    db.execute("ALTER TABLE run_output ADD COLUMN encoding TEXT")
+    # stats of all jobs: counts by job and outcome, and duration percentiles, read from
+    # this index alone (never the history's rows)
+    db.execute("CREATE INDEX runs_stats ON runs (job_id, status, duration_s)")
+
+
 def upgrade(store: "Connection") -> None:
     """Bring an opened database up to this version's schema (its user_version is behind).
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:
     import sqlite3
@@ -86,6 +86,20 @@ def jobs(cursor: "sqlite3.Cursor") -> list["Job"]:
     last_status) as a :class:`~schedcli.model.Job`."""
     decode = _job_decoder(cursor)
     return [decode(row) for row in cursor.fetchall()]
+
+
+def iter_jobs(cursor: "sqlite3.Cursor", batch: int = 500) -> Iterator["Job"]:
+    """The rows of a query on ``jobs`` as they come (``batch`` at a time), for listings
+    written out while they are read."""
+    decode = None
+    while True:
+        found = cursor.fetchmany(batch)
+        if not found:
+            return
+        if decode is None:
+            decode = _job_decoder(cursor)
+        for row in found:
+            yield decode(row)
 
 
 def job_or_none(cursor: "sqlite3.Cursor") -> "Job | None":

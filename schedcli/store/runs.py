@@ -17,6 +17,35 @@ _COLUMNS = rows.columns(rows.RUN_COLUMNS)
 _COLUMNS_OF_R = rows.columns(rows.RUN_COLUMNS, "r")
 
 
+_ZLIB = "zlib"
+_COMPRESS_FROM = 64  # bytes: shorter output is stored as it is (zlib's header would not pay)
+
+
+def _encode_output(output: bytes) -> tuple[bytes, str | None]:
+    """The bytes to store and their encoding: zlib when it saves space, else the raw
+    bytes (encoding NULL, as every row written before output was compressed)."""
+    if len(output) < _COMPRESS_FROM:
+        return output, None
+    import zlib
+
+    packed = zlib.compress(output, 6)
+    return (packed, _ZLIB) if len(packed) < len(output) else (output, None)
+
+
+def _decode_output(data: bytes, encoding: str | None, run_id: int) -> bytes:
+    if encoding is None:
+        return data
+    if encoding != _ZLIB:
+        raise DatabaseError(f"the output of run {run_id} is stored as {encoding!r}, which this "
+                            "version of schedcli cannot read; upgrade schedcli")
+    import zlib
+
+    try:
+        return zlib.decompress(data)
+    except zlib.error as exc:
+        raise DatabaseError(f"the stored output of run {run_id} is damaged ({exc})") from None
+
+
 class RunQueries(Connection):
     """Runs: each returned as a :class:`~schedcli.model.Run`."""
 
@@ -76,10 +105,12 @@ class RunQueries(Connection):
         return row[0] if row else None
 
     def save_output(self, run_id: int, output: bytes, truncated: bool, total_bytes: int) -> None:
+        """A finished run's output, compressed with zlib when that makes it smaller."""
+        data, encoding = _encode_output(output)
         self._q(
-            "INSERT OR REPLACE INTO run_output (run_id, output, truncated, total_bytes) "
-            "VALUES (?, ?, ?, ?)",
-            (run_id, output, int(truncated), total_bytes),
+            "INSERT OR REPLACE INTO run_output (run_id, output, truncated, total_bytes, encoding) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (run_id, data, int(truncated), total_bytes, encoding),
         )
 
     # -- the output of running runs (raw; the finish replaces it with the final output) --
@@ -142,12 +173,13 @@ class RunQueries(Connection):
         return found[0]
 
     def get_output(self, run_id: int) -> tuple[bytes, bool, int] | None:
+        """A run's stored output, byte for byte as the run wrote it (decompressed)."""
         row = self._q(
-            "SELECT output, truncated, total_bytes FROM run_output WHERE run_id = ?", (run_id,)
+            "SELECT output, truncated, total_bytes, encoding FROM run_output WHERE run_id = ?", (run_id,)
         ).fetchone()
         if row is None:
             return None
-        return bytes(row[0]), bool(row[1]), int(row[2])
+        return _decode_output(bytes(row[0]), row[3], run_id), bool(row[1]), int(row[2])
 
     def running_runs(self, job_id: int | None = None) -> list["LiveRun"]:
         """Runs still marked running, with the identities needed to judge them."""

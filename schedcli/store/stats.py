@@ -1,9 +1,9 @@
 """Read-only queries for ``status``, ``health`` and ``stats`` (:mod:`schedcli.services.status`,
 :mod:`schedcli.services.stats`).
 
-A "real" run is one that ran to an end: not running, missed or skipped. Whatever the
-number of jobs, each function is one query, aggregated in SQLite: the history never
-comes into Python.
+A "real" run is one that ran to an end: not running, missed or skipped. The history
+never comes into Python: counts are aggregated in SQLite (one query for all jobs), and
+what is per job (percentiles, the latest runs) is read by short walks of an index.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from schedcli.store.connection import Connection
 
 if TYPE_CHECKING:
-    from schedcli.model import FailingJob, JobRunCounts, LastFailure, OverdueJob, RecentRun
+    from schedcli.model import FailingJob, JobRunCounts, LastFailure, OverdueJob
 
+_REAL_STATUSES = ("success", "warning", "error", "timeout", "interrupted")
+_FAILED_STATUSES = ("error", "timeout", "interrupted")
 _REAL = "('success', 'warning', 'error', 'timeout', 'interrupted')"
-_SINCE = "(? IS NULL OR coalesce(r.started_at, r.scheduled_for) >= ?)"
 
 
 class StatsQueries(Connection):
@@ -49,53 +50,75 @@ class StatsQueries(Connection):
 
     def stats_summary(self, since: float | None = None, job_id: int | None = None) -> list["JobRunCounts"]:
         """Per job (by name): counts of real runs by outcome, skipped and missed occurrences,
-        and how many real runs have a duration, for runs at or after ``since`` (epoch)."""
+        and how many real runs have a duration, for runs at or after ``since`` (epoch).
+
+        Counted by job and status in one walk of the ``runs_stats`` index (without
+        ``since``, the history's rows are never read); missed entries, which count their
+        occurrences, through the ``runs_status`` index."""
         from schedcli.model import JobRunCounts
 
-        found = self._named(
-            "SELECT j.id AS job_id, j.name AS job, j.enabled AS enabled, "
-            f"coalesce(sum(r.status IN {_REAL}), 0) AS runs, "
-            "coalesce(sum(r.status = 'success'), 0) AS success, "
-            "coalesce(sum(r.status = 'warning'), 0) AS warnings, "
-            "coalesce(sum(r.status IN ('error', 'timeout', 'interrupted')), 0) AS failures, "
-            "coalesce(sum(r.status = 'skipped'), 0) AS skipped, "
-            "coalesce(sum(CASE WHEN r.status = 'missed' THEN coalesce(r.missed_count, 1) END), 0) AS missed, "
-            f"coalesce(sum(r.status IN {_REAL} AND r.duration_s IS NOT NULL), 0) AS timed "
-            "FROM jobs j LEFT JOIN runs r ON r.job_id = j.id AND r.status != 'running' "
-            f"AND {_SINCE} "
-            "WHERE (? IS NULL OR j.id = ?) GROUP BY j.id ORDER BY j.name",
-            (since, since, job_id, job_id),
-        )
-        return [JobRunCounts(**{**fields, "enabled": bool(fields["enabled"])}) for fields in found]
+        scope, params = self._stats_scope(since, job_id)
+        counts: dict[int, dict[str, tuple[int, int]]] = {}
+        for jid, status, n, timed in self._q(
+            "SELECT r.job_id, r.status, count(*), count(r.duration_s) FROM runs r "
+            f"WHERE r.status != 'running' AND {scope} GROUP BY r.job_id, r.status",
+            params,
+        ):
+            counts.setdefault(jid, {})[status] = (n, timed)
+        missed = dict(self._q(
+            "SELECT r.job_id, sum(coalesce(r.missed_count, 1)) FROM runs r "
+            f"WHERE r.status = 'missed' AND {scope} GROUP BY r.job_id",
+            params,
+        ).fetchall())
+        out = []
+        for jid, name, enabled in self._q(
+            "SELECT id, name, enabled FROM jobs WHERE (? IS NULL OR id = ?) ORDER BY name", (job_id, job_id)
+        ):
+            by = counts.get(jid, {})
+
+            def n(*statuses: str, k: int = 0) -> int:
+                return sum(by[st][k] for st in statuses if st in by)
+
+            out.append(JobRunCounts(
+                job_id=jid, job=name, enabled=bool(enabled), runs=n(*_REAL_STATUSES),
+                success=n("success"), warnings=n("warning"), failures=n(*_FAILED_STATUSES),
+                skipped=n("skipped"), missed=int(missed.get(jid) or 0), timed=n(*_REAL_STATUSES, k=1),
+            ))
+        return out
 
     def _stats_scope(self, since: float | None, job_id: int | None) -> tuple[str, list[Any]]:
         """WHERE terms for runs in a stats window: one job through its index, or all jobs."""
-        terms, params = [_SINCE], [since, since]
+        if since is None:
+            terms: list[str] = []
+            params: list[Any] = []
+        else:
+            terms, params = ["coalesce(r.started_at, r.scheduled_for) >= ?"], [since]
         if job_id is not None:
             terms.append("r.job_id = ?")
             params.append(job_id)
-        return " AND ".join(terms), params
+        return " AND ".join(terms) or "1", params
 
     def stats_percentiles(
-        self, since: float | None, job_id: int | None, percents: tuple[int, ...] = (50, 95)
+        self, since: float | None, timed: dict[int, int], percents: tuple[int, ...] = (50, 95)
     ) -> dict[int, dict[int, float]]:
-        """Nearest-rank percentiles of real runs' durations, per job, from one sort in SQLite
-        (the history never comes into Python): {job_id: {percent: seconds}}."""
-        scope, params = self._stats_scope(since, job_id)
-        ranks = " OR ".join(f"rn = max(1, (n * {int(p)} + 99) / 100)" for p in percents)
-        found = self._named(
-            "SELECT job_id, rn, n, d FROM (SELECT r.job_id AS job_id, r.duration_s AS d, "
-            "row_number() OVER (PARTITION BY r.job_id ORDER BY r.duration_s) AS rn, "
-            "count(*) OVER (PARTITION BY r.job_id) AS n FROM runs r "
-            f"WHERE r.status IN {_REAL} AND r.duration_s IS NOT NULL AND {scope}) "
-            f"WHERE {ranks}",
-            params,
-        )
+        """Nearest-rank percentiles of real runs' durations of the jobs in ``timed`` (job
+        id -> how many real runs have a duration, from :meth:`stats_summary`):
+        {job_id: {percent: seconds}}. One short query per job on the ``runs_stats``
+        index: no sort of the whole history, and only the values between the ranks
+        asked for come into Python."""
+        window = "" if since is None else " AND coalesce(started_at, scheduled_for) >= ?"
+        sql = (f"SELECT duration_s FROM runs WHERE job_id = ? AND status IN {_REAL} "
+               f"AND duration_s IS NOT NULL{window} ORDER BY duration_s LIMIT ? OFFSET ?")
         out: dict[int, dict[int, float]] = {}
-        for fields in found:
-            for p in percents:
-                if fields["rn"] == max(1, (fields["n"] * p + 99) // 100):
-                    out.setdefault(fields["job_id"], {})[p] = fields["d"]
+        for jid, n in timed.items():
+            if n <= 0:
+                continue
+            ranks = {p: max(1, (n * p + 99) // 100) - 1 for p in percents}
+            low, high = min(ranks.values()), max(ranks.values())
+            # one sort of the job's durations: the values from the lowest rank to the highest
+            params = (jid, high - low + 1, low) if since is None else (jid, since, high - low + 1, low)
+            values = [row[0] for row in self._q(sql, params)]
+            out[jid] = {p: values[rank - low] for p, rank in ranks.items() if rank - low < len(values)}
         return out
 
     def stats_last_failures(self, since: float | None, job_id: int | None) -> dict[int, "LastFailure"]:
@@ -112,19 +135,22 @@ class StatsQueries(Connection):
         )
         return {fields["job_id"]: LastFailure(**fields) for fields in found}
 
-    def stats_recent(self, since: float | None, job_id: int | None, limit: int = 20) -> dict[int, list["RecentRun"]]:
-        """Each job's latest ``limit`` real runs, oldest first, by job id."""
-        from schedcli.model import RecentRun
-
-        scope, params = self._stats_scope(since, job_id)
-        found = self._named(
-            "SELECT job_id, status, duration_s FROM (SELECT r.job_id AS job_id, r.id AS id, "
-            "r.status AS status, r.duration_s AS duration_s, "
-            "row_number() OVER (PARTITION BY r.job_id ORDER BY r.id DESC) AS k FROM runs r "
-            f"WHERE r.status IN {_REAL} AND {scope}) WHERE k <= ? ORDER BY job_id, id",
-            [*params, limit],
-        )
-        out: dict[int, list[RecentRun]] = {}
-        for fields in found:
-            out.setdefault(fields.pop("job_id"), []).append(RecentRun(**fields))
+    def stats_recent(self, since: float | None, job_ids: int | list[int] | None,
+                     limit: int = 20) -> dict[int, list[tuple[str, float | None]]]:
+        """The (status, duration) of the latest ``limit`` real runs of each job (one job
+        id, a list, or all jobs), oldest first, by job id: a walk of each job's
+        ``runs_job`` index, newest first, that stops after ``limit`` rows."""
+        if job_ids is None:
+            ids = [r[0] for r in self._q("SELECT id FROM jobs ORDER BY id")]
+        else:
+            ids = [job_ids] if isinstance(job_ids, int) else list(job_ids)
+        window = "" if since is None else " AND coalesce(started_at, scheduled_for) >= ?"
+        sql = (f"SELECT status, duration_s FROM runs WHERE job_id = ? AND status IN {_REAL}{window} "
+               "ORDER BY id DESC LIMIT ?")
+        out: dict[int, list[tuple[str, float | None]]] = {}
+        for jid in ids:
+            found = self._q(sql, (jid, limit) if since is None else (jid, since, limit)).fetchall()
+            if found:
+                found.reverse()
+                out[jid] = found
         return out

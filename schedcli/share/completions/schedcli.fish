@@ -176,7 +176,7 @@ complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'run-due' -d 'R
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'watch' -d 'Run the scheduler as a service: tick whenever something is due, until SIGTERM, SIGINT or SIGHUP.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'history' -d 'Show recorded runs, newest first: when each started, how long it took, how it ended.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'logs' -d 'Print the captured output (stdout and stderr together) of a job\'s latest run, or of one run.'
-complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'next' -d 'Show upcoming runs of jobs, or of an expression given with --cron or --every.'
+complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'next' -d 'Show upcoming runs: the next ones of all jobs in one timeline, of one job, or of an expression.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'prune' -d 'Delete old history so the database does not grow without bound.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'collectors' -d 'List collectors registered in the schedcli.collectors entry-point group.'
 complete -c schedcli -n "__schedcli_needs_command 'schedcli'" -a 'status' -d 'Is a runner alive? Last tick, cron entry, and how many jobs are enabled, running, failing, overdue.'
@@ -339,7 +339,7 @@ complete -c schedcli -n "__schedcli_using 'schedcli logs'" -s 'h' -l 'help' -d '
 complete -c schedcli -n "__schedcli_argument 'schedcli logs' 0" -a '(__schedcli_dynamic job)'
 
 # schedcli next
-complete -c schedcli -n "__schedcli_using 'schedcli next'" -s 'n' -l 'count' -x -d 'How many upcoming runs per job.'
+complete -c schedcli -n "__schedcli_using 'schedcli next'" -s 'n' -l 'count' -x -d 'How many upcoming runs: of all jobs together (default 10), or of one job or expression (default 1).'
 complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'after' -x -d 'Start from this time instead of now.'
 complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'cron' -x -d 'Check a cron expression without a job.'
 complete -c schedcli -n "__schedcli_using 'schedcli next'" -l 'every' -x -d 'Check an interval without a job (from now).'
