@@ -213,6 +213,21 @@ def test_one_job_is_shown_in_its_own_zone(cli, no_cron):
     assert "UTC" in cli("show", "backup", "--utc").stdout
 
 
+def test_show_continues_a_long_command_under_itself_at_80_columns(cli, db_path, no_cron):
+    command = "tar czf /var/backups/a-rather-long-archive-name.tgz /etc /home /srv --exclude-caches"
+    cli("add", "backup", "--cron", "30 2 * * *", "--", command)
+    code, screen = terminal_output(_entry(db_path) + ["show", "backup"])
+    assert code == 0
+    lines = screen.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("runs "))
+    indent = lines[at].index("tar")
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[at + 1].startswith(" " * indent) and not lines[at + 1][:indent].strip()
+    assert " ".join(x.strip() for x in lines[at:at + 2])[indent:] == command
+    # piped, the line stays whole for grep and scripts
+    assert f"runs      {command}\n" in cli("show", "backup").stdout
+
+
 # -- logs --------------------------------------------------------------------------------------
 
 

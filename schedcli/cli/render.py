@@ -212,8 +212,18 @@ def job_detail(job: Job, recent: list[Run], now: float, *, utc: bool = False) ->
     if job.description:
         rows.insert(1, ("description", job.description))
     width = max(len(k) for k, _ in rows)
+    from schedcli.cli.tables import table_width
+
+    fit = table_width()
     for key, value in rows:
-        message(f"{key.ljust(width)}  {value}")
+        line = f"{key.ljust(width)}  {value}"
+        if fit is not None and len(line) > fit > width + 20 and "\n" not in line and "\t" not in line:
+            # a long value continues under itself, not under the keys
+            import textwrap
+
+            line = "\n".join(textwrap.wrap(line, fit, subsequent_indent=" " * (width + 2),
+                                            replace_whitespace=False, break_on_hyphens=False))
+        message(line)
     if recent:
         message("")
         runs_table(recent, now, zone_name=zone_name)
