@@ -104,10 +104,16 @@ def _key(key: Any) -> str:
 
 def write_list(out: IO[str], items: Iterable[Any]) -> None:
     """``items`` as one indented JSON list, and a newline."""
+    write_texts(out, (value_text(item, 1) for item in items))
+
+
+def write_texts(out: IO[str], texts: Iterable[str]) -> None:
+    """One indented JSON list of items already written as JSON text at nesting level 1
+    (as :func:`value_text` writes them), and a newline."""
     first = True
     chunk: list[str] = []
-    for item in items:
-        chunk.append(("[\n  " if first else ",\n  ") + value_text(item, 1))
+    for text in texts:
+        chunk.append(("[\n  " if first else ",\n  ") + text)
         first = False
         if len(chunk) >= _CHUNK:
             out.write("".join(chunk))
