@@ -93,3 +93,39 @@ def test_next_after_a_later_time_and_with_no_jobs(cli):
     later = (datetime.now(timezone.utc) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     docs = cli("next", "--after", later, "-n", "3", "--json").json()
     assert len(docs) == 3 and all(d["at"] > later for d in docs)
+
+
+_durations = st.none() | st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e12) \
+    | st.floats(allow_nan=True, allow_infinity=True)
+_stats = st.builds(
+    lambda job, counts, p, last, recent: __import__("schedcli.services.stats", fromlist=["JobStats"]).JobStats(
+        job=job, enabled=True, runs=counts[0], success=counts[1], warnings=counts[2], failures=counts[3],
+        skipped=counts[4], missed=counts[5], p50_s=p[0], p95_s=p[1], last_failure_at=last[0],
+        last_failure_status=last[1], last_failure_run=last[2], recent=recent),
+    st.text(max_size=12),
+    st.lists(st.integers(0, 2**40), min_size=6, max_size=6),
+    st.tuples(_durations, _durations),
+    st.tuples(st.none() | st.floats(0, 4e9), st.none() | st.sampled_from(["error", "timeout", "interrupted"]),
+              st.none() | st.integers(1, 2**40)),
+    st.lists(st.tuples(st.sampled_from(["success", "warning", "error", "timeout", "interrupted"]) | st.text(max_size=4),
+                       _durations), max_size=22),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_stats, max_size=4))
+def test_stats_json_documents_are_written_as_json_dumps_writes_them(items):
+    from schedcli.cli.jsonout import write_texts
+    from schedcli.cli.statsjson import stats_text
+    from schedcli.services.stats import stats_dict
+
+    out = io.StringIO()
+    write_texts(out, (stats_text(s) for s in items))
+    assert out.getvalue() == json.dumps([stats_dict(s) for s in items], indent=2, ensure_ascii=False) + "\n"
+
+
+def test_text_width_of_remembered_one_cell_characters():
+    from schedcli.cli.tables import text_width
+
+    assert text_width("✓✓▁█") == 4 and text_width("✓✓▁█") == 4  # the second time from the characters met
+    assert text_width("日本✓") == 5 and text_width("e\u0301") == 1

@@ -210,3 +210,22 @@ def test_stats_with_missing_durations(cli, db_path, args):
     else:
         row = next(line for line in r.stdout.splitlines() if line.startswith("m "))
         assert "⊘✓" in row and "interrupted" in row
+
+
+def test_percentiles_of_two_ranks_are_the_ends_of_the_range_between_them(cli, db_path):
+    """p50 and p95 come from one row (the lowest and highest of the sorted range between the
+    two ranks); any other set of ranks reads the range: both give the same values."""
+    with Store(db_path) as store:
+        job_id = _job_id(cli, store, "p")
+        durations = [float((i * 37) % 101) for i in range(97)] + [None, None]
+        _record(store, job_id, "p", [("success" if i % 3 else "error", d, NOW - 500 + i) for i, d in enumerate(durations)])
+        timed = {job_id: 97}
+        with store.read():
+            two = store.stats_percentiles(None, timed, (50, 95))
+            three = store.stats_percentiles(None, timed, (50, 75, 95))
+            one = store.stats_percentiles(None, timed, (95,))
+            windowed = store.stats_percentiles(NOW - 480, timed, (50, 95))  # 77 runs of the 97 counted
+    known = sorted(d for d in durations if d is not None)
+    assert two[job_id] == {50: known[nearest_rank(97, 50)], 95: known[nearest_rank(97, 95)]}
+    assert {p: three[job_id][p] for p in (50, 95)} == two[job_id] and one[job_id] == {95: two[job_id][95]}
+    assert 95 not in windowed[job_id] and 50 in windowed[job_id]  # the highest rank is past what is there

@@ -54,6 +54,7 @@ def value_text(value: Any, level: int) -> str:
         if not value:
             return "{}"
         parts = []
+        heads = _HEADS
         for k, v in value.items():  # the scalar cases of _scalar inline: most values are scalars
             kind = type(v)
             if kind is str:
@@ -70,7 +71,12 @@ def value_text(value: Any, level: int) -> str:
                 text = "true" if v else "false"
             else:
                 text = value_text(v, deeper)
-            parts.append(_key(k) + ": " + text)
+            head = heads.get(k) if type(k) is str else None
+            if head is None:
+                head = _key(k) + ": "
+                if len(heads) < _MAX_HEADS and type(k) is str:
+                    heads[k] = head
+            parts.append(head + text)
         return "{" + inner + ("," + inner).join(parts) + inner[: -len(_INDENT)] + "}"
     if isinstance(value, (list, tuple)):
         if not value:
@@ -94,6 +100,10 @@ def value_text(value: Any, level: int) -> str:
 _INNER = tuple("\n" + _INDENT * (level + 1) for level in range(8))  # a new line at each depth
 
 
+_HEADS: dict[str, str] = {}  # a string key -> its text and ": " (the keys of a listing repeat)
+_MAX_HEADS = 1024
+
+
 @lru_cache(maxsize=1024)
 def _key(key: Any) -> str:
     """A key as json.dumps writes it: a string; a number, true, false or null quoted."""
@@ -104,10 +114,16 @@ def _key(key: Any) -> str:
 
 def write_list(out: IO[str], items: Iterable[Any]) -> None:
     """``items`` as one indented JSON list, and a newline."""
+    write_texts(out, (value_text(item, 1) for item in items))
+
+
+def write_texts(out: IO[str], texts: Iterable[str]) -> None:
+    """One indented JSON list of items already written as JSON text at nesting level 1
+    (as :func:`value_text` writes them), and a newline."""
     first = True
     chunk: list[str] = []
-    for item in items:
-        chunk.append(("[\n  " if first else ",\n  ") + value_text(item, 1))
+    for text in texts:
+        chunk.append(("[\n  " if first else ",\n  ") + text)
         first = False
         if len(chunk) >= _CHUNK:
             out.write("".join(chunk))

@@ -259,7 +259,9 @@ def stats(
     now = current_time()
     result = iter_stats(store, now, since=window, job=job)  # job by job, written as it comes
     if fmt == "json":
-        render.print_json_list(stats_dict(s) for s in result)
+        from schedcli.cli.statsjson import stats_text
+
+        render.print_json_texts(stats_text(s) for s in result)
     elif fmt:
         render.print_delimited_rows((stats_dict(s) for s in result), fmt)
     else:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from schedcli.cli import timefmt
-from schedcli.cli.tables import Cell, Column, print_table, write_delimited
+from schedcli.cli.tables import Cell, Column, print_table, styles_in_use, write_delimited
 from schedcli.model import Job, Occurrence, Run
 from schedcli.schedule import describe, format_duration, iso
 from schedcli.serialize import job_dict, run_dict, run_summary  # noqa: F401  (re-exported for the commands)
@@ -72,6 +72,14 @@ def print_json_list(items: Iterable[dict[str, Any]]) -> None:
     from schedcli.cli.jsonout import write_list
 
     write_list(sys.stdout, items)
+    sys.stdout.flush()
+
+
+def print_json_texts(texts: Iterable[str]) -> None:
+    """:func:`print_json_list` of documents already written as JSON text (list items)."""
+    from schedcli.cli.jsonout import write_texts
+
+    write_texts(sys.stdout, texts)
     sys.stdout.flush()
 
 
@@ -390,15 +398,11 @@ def sparkline(values: list[Optional[float]], unicode: bool = True) -> str:
     if not known:
         return " " * len(values)
     lo, hi = min(known), max(known)
-    out = []
-    for v in values:
-        if v is None:
-            out.append(" ")
-        elif hi == lo:
-            out.append(bars[len(bars) // 2 - 1])
-        else:
-            out.append(bars[min(len(bars) - 1, int((v - lo) / (hi - lo) * (len(bars) - 1) + 0.5))])
-    return "".join(out)
+    if hi == lo:
+        middle = bars[len(bars) // 2 - 1]
+        return "".join([" " if v is None else middle for v in values])
+    span, top = hi - lo, len(bars) - 1
+    return "".join([" " if v is None else bars[min(top, int((v - lo) / span * top + 0.5))] for v in values])
 
 
 def _seconds(value: Optional[float]) -> str:
@@ -415,8 +419,12 @@ _GLYPHS = {  # one shared (glyph, style) piece per outcome: 10k rows of strips h
 _UNKNOWN = ("?", "")
 
 
-def _strip_cell(recent: list[tuple[str, Optional[float]]], unicode: bool) -> Cell:
+def _strip_cell(recent: list[tuple[str, Optional[float]]], unicode: bool, plain: bool = False) -> Cell:
+    """The RECENT cell: a glyph per run, each in its colour (one plain text when the table
+    is drawn without styles: the same characters, one piece instead of 20)."""
     glyphs = _GLYPHS[unicode]
+    if plain:
+        return "".join([glyphs.get(st, _UNKNOWN)[0] for st, _ in recent])
     return [glyphs.get(st, _UNKNOWN) for st, _ in recent]
 
 
@@ -426,6 +434,7 @@ def stats_table(result: Iterable[JobStats], now: float, *, utc: bool = False, wi
     job are kept (``result`` may be computed as it goes)."""
     zone_name = timefmt.display_zone(utc=utc)
     unicode = _unicode_ok()
+    plain = styles_in_use() is None
     columns = [
         Column("JOB", shrink=3, min=12), Column("RUNS", right=True), Column("OK", right=True),
         Column("P50", right=True), Column("P95", right=True, drop=5),
@@ -443,7 +452,7 @@ def stats_table(result: Iterable[JobStats], now: float, *, utc: bool = False, wi
             last = (f"{timefmt.short_time(s.last_failure_at, now, zone_name)} {s.last_failure_status}", "red")
         rows.append([
             s.job, str(s.runs), (rate, rate_style), _seconds(s.p50_s), _seconds(s.p95_s), last,
-            _strip_cell(s.recent, unicode) or "", (sparkline([d for _, d in s.recent], unicode), "cyan"),
+            _strip_cell(s.recent, unicode, plain) or "", (sparkline([d for _, d in s.recent], unicode), "cyan"),
         ])
     if not rows:
         message("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND")

@@ -47,15 +47,21 @@ class Column:
     keep_end: bool = False  # shortening keeps the end (the newest of a strip) and adds no …
 
 
+_ONE_CELL: set[str] = set()  # characters met so far that are one cell wide (the strips' glyphs and bars...)
+
+
 @lru_cache(maxsize=4096)
 def char_width(ch: str) -> int:
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
         return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 2
+    _ONE_CELL.add(ch)
+    return 1
 
 
 def text_width(text: str) -> int:
-    if text.isascii():
+    if text.isascii() or _ONE_CELL.issuperset(text):
         return len(text)
     return sum(map(char_width, text))
 
@@ -160,12 +166,22 @@ Line = list[list[tuple[str, str]]]  # cells, each a list of (text, style) pieces
 def _cells(columns: list[Column], row: list[Cell], plan: list[tuple[int, int]]) -> Line:
     out = []
     for n, (i, w) in enumerate(plan):
-        pieces = _pieces(row[i])
-        full = "".join(text for text, _ in pieces)
-        text = shorten(full, w, columns[i].keep_end)
-        if text != full:
+        cell = row[i]
+        if isinstance(cell, str):  # (the common cells, without the steps of a list of pieces)
+            full = printable(cell)
+            pieces = [(full, "")]
+        elif isinstance(cell, tuple):
+            full = printable(cell[0])
+            pieces = [(full, cell[1])]
+        else:
+            pieces = _pieces(cell)
+            full = "".join(text for text, _ in pieces)
+        used = text_width(full)
+        if used > w:
+            text = shorten(full, w, columns[i].keep_end)
             pieces = _restyle(pieces, text, columns[i].keep_end)
-        pad = " " * (w - text_width(text))
+            used = text_width(text)
+        pad = " " * (w - used)
         if columns[i].right:
             pieces = [(pad, "")] + pieces
         elif n < len(plan) - 1:

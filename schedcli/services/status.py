@@ -15,7 +15,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from schedcli import process
 from schedcli.store import Store
 from schedcli.model import FailingJob
 from schedcli.schedule import format_duration
@@ -100,6 +99,8 @@ def collect_status(
         if running_runs:
             names = {j.id: j.name for j in store.list_jobs()}
     watches, stale = [], 0
+    if runners or running_runs:  # (the process package only when there is a process to ask about)
+        from schedcli import process
     for r in runners:
         if process.owner_alive(r.pid, r.identity):
             watches.append(Runner(r.id, r.kind, r.pid, r.started_at, r.heartbeat_at, now_s - r.heartbeat_at))
