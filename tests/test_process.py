@@ -1039,3 +1039,49 @@ def test_become_subreaper_is_explicit_and_reported():
     with not_a_subreaper():
         assert not P.is_subreaper()  # the kernel is asked, not a remembered flag
     assert P.is_subreaper()
+
+
+# -- environments read while a process execs ---------------------------------------------
+
+
+def _spin_until(condition, timeout: float = 10.0) -> None:
+    """Poll without pausing: the instant right after ``condition`` holds is the point."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+
+
+def test_the_environment_of_a_process_in_the_middle_of_an_exec_still_reads(tmp_path):
+    """A daemon's last command is often ``exec sleep ...``: for the instant of the exec,
+    /proc/PID/environ reads empty, and a runner looking for the run's mark right then
+    would take the daemon for another's and leave it running."""
+    from schedcli.process.procfs import read_environ
+
+    misses = 0
+    for i in range(200):
+        pidfile = tmp_path / f"p{i}"
+        child = subprocess.Popen(["sh", "-c", f"echo $$ > {pidfile}; exec sleep 30"],
+                                 env={"MARK": "run-7", "PATH": "/usr/bin:/bin"})
+        try:
+            _spin_until(lambda: pidfile.exists() and pidfile.stat().st_size > 0)
+            data = read_environ(child.pid)
+            misses += data is None or b"MARK=run-7" not in data.split(b"\0")
+        finally:
+            child.kill()
+            child.wait()
+    assert misses == 0
+
+
+def test_an_empty_environment_is_read_as_empty_after_a_short_settle():
+    from schedcli.process.procfs import EXEC_SETTLE, read_environ
+
+    child = subprocess.Popen(["env", "-i", "sleep", "30"])
+    try:
+        _spin_until(lambda: Path(f"/proc/{child.pid}/cmdline").read_bytes().startswith(b"sleep"))
+        t0 = time.monotonic()
+        assert read_environ(child.pid) == b""
+        assert time.monotonic() - t0 < EXEC_SETTLE + 1.0  # bounded, never a hang
+    finally:
+        child.kill()
+        child.wait()
+    assert read_environ(child.pid) is None  # gone

@@ -28,7 +28,9 @@ from __future__ import annotations
 import os
 import threading
 
-from schedcli.process.procfs import KILL_CONFIRM_TIMEOUT, is_dead_state, read_stat, signal_job, valid_pid
+from schedcli.process.procfs import (
+    KILL_CONFIRM_TIMEOUT, is_dead_state, read_environ, read_stat, signal_job, valid_pid,
+)
 
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_GET_CHILD_SUBREAPER = 37
@@ -206,12 +208,8 @@ def job_surely_gone(pgid: int) -> bool:
 
 def _carries(pid: int, mark: bytes) -> bool:
     """Does process ``pid``'s environment (as it was exec'd) hold the entry ``mark``?"""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            data = f.read()
-    except OSError:  # gone, or not ours to read
-        return False
-    return mark in data.split(b"\0")
+    data = read_environ(pid)  # None: gone, or not ours to read
+    return data is not None and mark in data.split(b"\0")
 
 
 def marked_orphans(mark: bytes) -> list[tuple[int, int, int]]:

@@ -18,7 +18,9 @@ import signal
 import time
 from collections.abc import Iterable
 
-from schedcli.process.procfs import KILL_CONFIRM_TIMEOUT, is_alive, process_identity, read_stat, signal_job
+from schedcli.process.procfs import (
+    KILL_CONFIRM_TIMEOUT, is_alive, process_identity, read_environ, read_stat, signal_job,
+)
 
 _RUN_ID = b"SCHEDCLI_RUN_ID="
 _DB = b"SCHEDCLI_DB="
@@ -39,10 +41,8 @@ def _same_file(value: str, wanted: set[str]) -> bool:
 
 def _environ_of(pid: int) -> tuple[bytes | None, bytes | None]:
     """(SCHEDCLI_RUN_ID, SCHEDCLI_DB) of process ``pid``, each None when absent or unreadable."""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as fh:
-            data = fh.read()
-    except OSError:
+    data = read_environ(pid)
+    if data is None:  # gone, or not ours to read
         return None, None
     run_id = db = None
     for item in data.split(b"\0"):

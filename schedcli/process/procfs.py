@@ -41,8 +41,8 @@ def boot_id() -> str | None:
     return _boot_id
 
 
-def read_stat(pid: int) -> tuple[str, int, int, int] | None:
-    """``(state, pgrp, session, starttime)`` from ``/proc/<pid>/stat``, or None."""
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of ``/proc/<pid>/stat`` from field 3 (state) on, or None."""
     try:
         fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
@@ -60,12 +60,59 @@ def read_stat(pid: int) -> tuple[str, int, int, int] | None:
         return None
     fields = data[close + 1 :].split()
     # fields[0] is field 3 (state), so field N is fields[N - 3].
-    if len(fields) < 20:
+    return fields if len(fields) >= 20 else None
+
+
+def read_stat(pid: int) -> tuple[str, int, int, int] | None:
+    """``(state, pgrp, session, starttime)`` from ``/proc/<pid>/stat``, or None."""
+    fields = _stat_fields(pid)
+    if fields is None:
         return None
     try:
         return fields[0].decode("ascii"), int(fields[2]), int(fields[3]), int(fields[19])
     except (UnicodeDecodeError, ValueError):
         return None
+
+
+EXEC_SETTLE = 0.05  # s: how long an empty environment is taken for an exec under way
+_PF_KTHREAD = 0x00200000  # a kernel thread (field 9, flags): it has no environment
+
+
+def read_environ(pid: int, settle: float = EXEC_SETTLE) -> bytes | None:
+    """The environment process ``pid`` was started with (``/proc/<pid>/environ``), or
+    None when it cannot be read (gone, or another user's).
+
+    A live process's environment reads empty for the instant it is exec'ing a new
+    program (a job whose last command is ``exec sleep ...``): an empty read is read
+    again for up to ``settle`` seconds, unless the process is one that has no
+    environment to show (a zombie, a kernel thread)."""
+    deadline: float | None = None
+    pause = 0.001
+    while True:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None
+        if data or not _may_show_an_environment(pid):
+            return data
+        now = time.monotonic()
+        if deadline is None:
+            deadline = now + settle
+        if now >= deadline:
+            return data  # a process whose environment is empty indeed (env -i)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.01)
+
+
+def _may_show_an_environment(pid: int) -> bool:
+    fields = _stat_fields(pid)
+    if fields is None:
+        return False
+    try:
+        return not is_dead_state(fields[0].decode("ascii")) and not int(fields[6]) & _PF_KTHREAD
+    except (UnicodeDecodeError, ValueError):
+        return False
 
 
 def is_dead_state(state: str) -> bool:
