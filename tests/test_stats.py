@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from schedcli.cli.render import outcome_strip, sparkline
+from schedcli.cli.stats_table import outcome_strip, sparkline
 from schedcli.store import Store
 from schedcli.services.stats import compute_stats, nearest_rank
 

@@ -265,4 +265,6 @@ def stats(
     elif fmt:
         render.print_delimited_rows((stats_dict(s) for s in result), fmt)
     else:
-        render.stats_table(result, now.timestamp(), utc=utc, wide=wide)
+        from schedcli.cli.stats_table import stats_table
+
+        stats_table(result, now.timestamp(), utc=utc, wide=wide)

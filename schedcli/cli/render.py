@@ -13,19 +13,16 @@ import os
 import shlex
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable
 
 from schedcli.cli import timefmt
-from schedcli.cli.tables import Cell, Column, print_table, styles_in_use, write_delimited
+from schedcli.cli.tables import Cell, Column, print_table, write_delimited
 from schedcli.model import Job, Occurrence, Run
 from schedcli.schedule import describe, format_duration, iso
 from schedcli.serialize import job_dict, run_dict, run_summary  # noqa: F401  (re-exported for the commands)
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-    from schedcli.services.stats import JobStats
 
 STATUS_STYLE = {
     "success": "green",
@@ -358,108 +355,3 @@ def print_delimited_rows(docs: Iterable[dict[str, Any]], fmt: str) -> None:
         return
     write_delimited(list(first), itertools.chain((first,), docs), tsv=fmt == "tsv")
 
-
-# -- stats ------------------------------------------------------------------------------
-
-_OUTCOME = {  # status -> (unicode, ascii, style)
-    "success": ("✓", "+", "green"),
-    "warning": ("!", "!", "yellow"),
-    "error": ("✗", "x", "red"),
-    "timeout": ("⧖", "T", "red"),
-    "interrupted": ("⊘", "I", "magenta"),
-}
-_BARS = "▁▂▃▄▅▆▇█"
-_BARS_ASCII = "_.:-=+*#"
-
-
-def _unicode_ok() -> bool:
-    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
-    try:
-        ("".join(v[0] for v in _OUTCOME.values()) + _BARS).encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
-
-
-def outcome_strip(recent: list[tuple[str, Optional[float]]], unicode: bool = True) -> Text:
-    from rich.text import Text
-
-    text = Text()
-    for status_, _ in recent:
-        glyph, ascii_, style = _OUTCOME.get(status_, ("?", "?", ""))
-        text.append(glyph if unicode else ascii_, style=style)
-    return text
-
-
-def sparkline(values: list[Optional[float]], unicode: bool = True) -> str:
-    """One bar per value between the smallest and the largest (a gap for an unknown duration)."""
-    bars = _BARS if unicode else _BARS_ASCII
-    known = [v for v in values if v is not None]
-    if not known:
-        return " " * len(values)
-    lo, hi = min(known), max(known)
-    if hi == lo:
-        middle = bars[len(bars) // 2 - 1]
-        return "".join([" " if v is None else middle for v in values])
-    span, top = hi - lo, len(bars) - 1
-    return "".join([" " if v is None else bars[min(top, int((v - lo) / span * top + 0.5))] for v in values])
-
-
-def _seconds(value: Optional[float]) -> str:
-    if value is None:
-        return "-"
-    if value < 60:
-        return f"{value:.2f}s" if value < 10 else f"{value:.1f}s"
-    return format_duration(value)
-
-
-_GLYPHS = {  # one shared (glyph, style) piece per outcome: 10k rows of strips hold references only
-    unicode: {k: (v[0] if unicode else v[1], v[2]) for k, v in _OUTCOME.items()} for unicode in (True, False)
-}
-_UNKNOWN = ("?", "")
-
-
-def _strip_cell(recent: list[tuple[str, Optional[float]]], unicode: bool, plain: bool = False) -> Cell:
-    """The RECENT cell: a glyph per run, each in its colour (one plain text when the table
-    is drawn without styles: the same characters, one piece instead of 20)."""
-    glyphs = _GLYPHS[unicode]
-    if plain:
-        return "".join([glyphs.get(st, _UNKNOWN)[0] for st, _ in recent])
-    return [glyphs.get(st, _UNKNOWN) for st, _ in recent]
-
-
-def stats_table(result: Iterable[JobStats], now: float, *, utc: bool = False, wide: bool = False) -> None:
-    """One row per job: runs, success rate, p50/p95, last failure, recent outcomes and durations
-    (the strips keep the newest runs when the terminal is narrow). Only the cells of each
-    job are kept (``result`` may be computed as it goes)."""
-    zone_name = timefmt.display_zone(utc=utc)
-    unicode = _unicode_ok()
-    plain = styles_in_use() is None
-    columns = [
-        Column("JOB", shrink=3, min=12), Column("RUNS", right=True), Column("OK", right=True),
-        Column("P50", right=True), Column("P95", right=True, drop=5),
-        Column(_zone_header("LAST FAILURE", utc), shrink=4, min=12),
-        Column("RECENT", shrink=1, min=6, keep_end=True), Column("DURATIONS", shrink=2, min=9, keep_end=True),
-    ]
-    rows: list[list[Cell]] = []
-    shown = 0
-    for s in result:
-        shown = max(shown, len(s.recent))
-        rate = "-" if s.success_rate is None else f"{s.success_rate * 100:.0f}%"
-        rate_style = "" if s.success_rate is None else "green" if s.failures == 0 else "red" if s.success_rate < 0.5 else "yellow"
-        last: Cell = "-"
-        if s.last_failure_at is not None:
-            last = (f"{timefmt.short_time(s.last_failure_at, now, zone_name)} {s.last_failure_status}", "red")
-        rows.append([
-            s.job, str(s.runs), (rate, rate_style), _seconds(s.p50_s), _seconds(s.p95_s), last,
-            _strip_cell(s.recent, unicode, plain) or "", (sparkline([d for _, d in s.recent], unicode), "cyan"),
-        ])
-    if not rows:
-        message("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND")
-        return
-    print_table(columns, rows, wide=wide)
-    if shown:
-        legend = "  ".join(f"{v[0] if unicode else v[1]} {k}" for k, v in _OUTCOME.items())
-        runs = "run" if shown == 1 else f"{shown} runs"
-        message(f"RECENT and DURATIONS: the last {runs}, oldest first.")
-        message(legend)
