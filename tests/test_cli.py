@@ -424,7 +424,8 @@ def test_run_due_runs_jobs_without_loading_the_full_command_line(db_path, sh):
 
 NO_LAZY_MODULES = r"""
 import sys, types
-import schedcli.cli.app  # the command tree, as at every start
+import schedcli.cli.app
+schedcli.cli.app.app  # the whole command tree
 print(sorted(n for n, m in sys.modules.items() if n.startswith("schedcli") and type(m) is not types.ModuleType))
 """
 

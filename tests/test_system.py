@@ -620,7 +620,7 @@ def test_status_sees_a_live_watch_and_a_crashed_one(cli, crontab, db_path):
 
 def test_registering_these_commands_loads_neither_rich_nor_their_logic():
     """Every schedcli start imports the command modules: they must stay cheap (rich is loaded lazily)."""
-    code = ("import sys, schedcli.cli.app; "
+    code = ("import sys, schedcli.cli.app; schedcli.cli.app.app; "  # the whole tree, registered
             "print(sorted(m for m in ('rich', 'schedcli.services.status', 'schedcli.system') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

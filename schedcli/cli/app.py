@@ -1,19 +1,22 @@
 """The root command: the global options, the one error boundary, and the command groups.
 
 Each command group is a module with its own ``typer.Typer()``, joined here with
-``app.add_typer``. Without a name, a group's commands stay top-level (``schedcli add``);
-``config``, ``cron`` and ``systemd`` are named groups inside :mod:`schedcli.cli.system`.
-The order below is the order of ``schedcli --help``.
+``add_typer`` (:func:`build_app`). Without a name, a group's commands stay top-level
+(``schedcli add``); ``config``, ``cron`` and ``systemd`` are named groups inside
+:mod:`schedcli.cli.system`. A start builds only the command it runs (:func:`app_for`);
+``app`` is the whole tree, for the docs, the tests and ``schedcli --help``.
 
 Every error ends here: a :class:`schedcli.errors.SchedError` or a usage error becomes one
 ``Error: ...`` line on stderr and its exit code, never a traceback.
 
-Cheap to import: command modules import what they use (the store, the engine, rich)
-inside the command functions.
+Cheap to import: this module imports no command module until one is asked for, and
+command modules import what they use (the store, the engine, rich) inside the command
+functions.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -21,7 +24,6 @@ from typing import Any, Optional
 import typer
 
 from schedcli import __version__
-from schedcli.cli import collectors, completion, jobs, metrics, monitor, runner, runs, system, transfer
 from schedcli.cli import options as opts
 from schedcli.cli.context import State
 from schedcli.cli.helptext import Group
@@ -94,11 +96,17 @@ class _Group(Group):
         sys.exit(NAGIOS_UNKNOWN)
 
 
-def _nagios_requested(args: list[str]) -> bool:
-    """Do these arguments ask for ``health --format nagios``? (``[--db PATH] health ...``)"""
+def _after_global_options(args: list[str]) -> list[str]:
+    """The arguments after the root's options that take a value (``[--db PATH] COMMAND ...``)."""
     rest = list(args)
     while rest and rest[0].startswith(opts.DB.name):
         del rest[:1 if "=" in rest[0] else 2]
+    return rest
+
+
+def _nagios_requested(args: list[str]) -> bool:
+    """Do these arguments ask for ``health --format nagios``? (``[--db PATH] health ...``)"""
+    rest = _after_global_options(args)
     if not rest or rest[0] != "health":
         return False
     words = rest[1:]
@@ -112,32 +120,12 @@ def _error(text: str, code: int) -> None:
     sys.exit(code)
 
 
-app = typer.Typer(
-    cls=_Group,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    help="A job scheduler for one machine, backed by one SQLite file.\n\n"
-    "Every due occurrence runs exactly once; history says what ran, when and how it ended. "
-    "Run 'schedcli COMMAND --help' for a command's options and examples.\n\n"
-    "Examples:\n\n"
-    "\b\n"
-    "  schedcli add hello --every 1m -- 'echo hello from schedcli'\n"
-    "  schedcli run hello\n"
-    "  schedcli cron install\n"
-    "  schedcli list",
-    epilog="Exit codes: 0 ok; 1 a run failed or a runtime failure; 2 invalid input; 130/143 stopped by SIGINT/SIGTERM.",
-)
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"schedcli {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def main_callback(
     ctx: typer.Context,
     db: Optional[Path] = typer.Option(
@@ -149,16 +137,88 @@ def main_callback(
     ctx.call_on_close(ctx.obj.close)
 
 
-app.add_typer(jobs.app)  # add edit rename list show rm enable disable toggle
-app.add_typer(runner.app)  # run run-due watch
-app.add_typer(runs.app)  # history logs next prune
-app.add_typer(collectors.app)  # collectors
-app.add_typer(monitor.app)  # status health stats
-app.add_typer(metrics.app)  # metrics
-app.add_typer(transfer.app)  # export import
-app.add_typer(system.app)  # config, cron, systemd (named groups)
-app.add_typer(completion.app)  # completion
+# Each command word and the module of schedcli.cli that registers it. A start builds the
+# click command of the one command it runs, not all of them (building every command's
+# parameters was a fifth of the start of a command such as ``show``); an unknown word,
+# no word, or --help of the root builds the whole tree. tests/test_cli.py checks this
+# table against the tree.
+COMMAND_MODULES = {
+    **dict.fromkeys(("add", "edit", "rename", "list", "show", "rm", "enable", "disable", "toggle"), "jobs"),
+    **dict.fromkeys(("run", "run-due", "watch"), "runner"),
+    **dict.fromkeys(("history", "logs", "next", "prune"), "runs"),
+    "collectors": "collectors",
+    **dict.fromkeys(("status", "health", "stats"), "monitor"),
+    "metrics": "metrics",
+    **dict.fromkeys(("export", "import"), "transfer"),
+    **dict.fromkeys(("config", "cron", "systemd"), "system"),
+    "completion": "completion",
+}
+# the order of ``schedcli --help``
+_MODULE_ORDER = ("jobs", "runner", "runs", "collectors", "monitor", "metrics", "transfer", "system", "completion")
+
+
+def _root() -> typer.Typer:
+    """The root command, its options and callback, without commands."""
+    root = typer.Typer(
+        cls=_Group,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        help="A job scheduler for one machine, backed by one SQLite file.\n\n"
+        "Every due occurrence runs exactly once; history says what ran, when and how it ended. "
+        "Run 'schedcli COMMAND --help' for a command's options and examples.\n\n"
+        "Examples:\n\n"
+        "\b\n"
+        "  schedcli add hello --every 1m -- 'echo hello from schedcli'\n"
+        "  schedcli run hello\n"
+        "  schedcli cron install\n"
+        "  schedcli list",
+        epilog="Exit codes: 0 ok; 1 a run failed or a runtime failure; 2 invalid input; 130/143 stopped by SIGINT/SIGTERM.",
+    )
+    root.callback()(main_callback)
+    return root
+
+
+def _module_app(module: str) -> typer.Typer:
+    return importlib.import_module(f"schedcli.cli.{module}").app
+
+
+def build_app() -> typer.Typer:
+    """The whole command tree."""
+    root = _root()
+    for module in _MODULE_ORDER:
+        root.add_typer(_module_app(module))
+    return root
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """The tree that can run ``args``: the root with only the command they name, or the
+    whole tree when they name none that :data:`COMMAND_MODULES` knows."""
+    rest = _after_global_options(args)
+    word = rest[0] if rest else None
+    module = COMMAND_MODULES.get(word) if word else None
+    if module is None:
+        return build_app()
+    found = _module_app(module)
+    root = _root()
+    root.registered_commands = [c for c in found.registered_commands if command_name(c) == word]
+    root.registered_groups = [g for g in found.registered_groups if g.name == word]
+    return root
+
+
+def command_name(info: "typer.models.CommandInfo") -> str:
+    """The word that runs a registered command (as Typer names it)."""
+    return info.name or typer.main.get_command_name(info.callback.__name__)
+
+
+def __getattr__(name: str) -> Any:
+    # ``app``: the whole tree, built when first asked for (docs, tests, completion)
+    if name == "app":
+        tree = globals()["app"] = build_app()
+        return tree
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    app()
+    app_for(sys.argv[1:])()

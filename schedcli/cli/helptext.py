@@ -318,7 +318,14 @@ def _path_of(ctx: Any) -> tuple[str, ...]:
 
 
 class Command(TyperCommand):
-    """A schedcli command: its --help is :func:`help_text`."""
+    """A schedcli command: its --help is :func:`help_text`; its code runs with the garbage
+    collector on (:mod:`schedcli.cli.gc_pause`)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from schedcli.cli import gc_pause
+
+        gc_pause.resume()
+        return super().invoke(ctx)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         formatter.write(help_text(build(self, ctx, _path_of(ctx)), _width()))
