@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime
+from time import gmtime, strftime
 
 from schedcli.errors import InvalidDuration, InvalidTime
 from schedcli.schedule.zones import UTC, zone
@@ -173,12 +174,21 @@ def from_epoch(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC)
 
 
+_ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
+_YEAR_10000 = 253402300800  # the first instant datetime cannot hold
+
+
 def iso(ts: float | datetime | None, *, millis: bool = False) -> str | None:
     """ISO 8601 in UTC with a ``Z`` suffix (seconds, or milliseconds when asked)."""
     if ts is None:
         return None
-    dt = ts if isinstance(ts, datetime) else datetime.fromtimestamp(ts, UTC)
-    dt = dt.astimezone(UTC)
+    kind = type(ts)
+    if not millis and (kind is int or kind is float) and 0 <= ts < _YEAR_10000 and ts % 1 < 0.999999:
+        # What the datetime below writes, without making one (listings write 4 a job). A
+        # fraction this close to 1 is left to datetime: rounded to microseconds, it is
+        # the next second.
+        return strftime(_ISO_SECONDS, gmtime(ts))
+    dt = ts.astimezone(UTC) if isinstance(ts, datetime) else datetime.fromtimestamp(ts, UTC)
     if millis:
         return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
