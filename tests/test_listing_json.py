@@ -28,6 +28,13 @@ def test_fractions_that_round_to_the_next_second():
     assert iso(1764601199.5) == "2025-12-01T14:59:59Z"
 
 
+def test_instants_of_many_days():
+    """More distinct days than are remembered: each still written right."""
+    days = [d * 86400 + (d * 7919) % 86400 for d in range(0, 2_900_000, 480)]  # 6,042 days over 7,900 years
+    assert [iso(ts) for ts in days] == [_iso_by_datetime(ts) for ts in days]
+    assert [iso(ts + 0.25) for ts in days[:50]] == [_iso_by_datetime(ts) for ts in days[:50]]
+
+
 def test_datetimes_and_milliseconds_as_before():
     from datetime import timedelta
 
