@@ -1,8 +1,8 @@
 """``list --json``: each job's document written straight from its :class:`Job`, byte for
 byte as :func:`schedcli.serialize.job_dict` written by ``json.dumps(indent=2,
 ensure_ascii=False)`` would be, without building the 10k documents as dictionaries and
-walking them again (on 10k jobs: 200 ms for the dictionaries and the generic writer,
-:mod:`schedcli.cli.jsonout`; 70 ms for this).
+walking them again (10k jobs: 161 ms of CPU for the dictionaries and the generic writer,
+:mod:`schedcli.cli.jsonout`; 98 ms for this).
 
 The keys, their order and their values are :func:`job_dict`'s: a test writes both ways
 for jobs of every kind and compares the bytes.
