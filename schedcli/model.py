@@ -53,6 +53,8 @@ class Job:
     mail_on: str | None = None  # which runs are mailed: failure (None), output, always, never
     last_run_at: float | None = None
     last_status: str | None = None
+    # The schedule in words, as stored when kind/expr were written (None: not stored, compute it)
+    schedule_description: str | None = None
 
     @property
     def finished(self) -> bool:

@@ -6,13 +6,18 @@ from functools import lru_cache
 from typing import Any
 
 from schedcli.model import Job, Run
-from schedcli.schedule import describe
+from schedcli.schedule import describe, iso
 
 
 @lru_cache(maxsize=4096)
 def _describe(kind: str, expr: str) -> str:
     return describe(kind, expr)
-from schedcli.schedule import iso
+
+
+def schedule_description(job: Job) -> str:
+    """The job's schedule in words: as stored with it, or (not stored) as described now."""
+    stored = job.schedule_description
+    return stored if stored is not None else _describe(job.kind, job.expr)
 
 
 def job_dict(job: Job) -> dict[str, Any]:
@@ -20,7 +25,7 @@ def job_dict(job: Job) -> dict[str, Any]:
         "name": job.name,
         "schedule": job.expr,
         "schedule_kind": job.kind,
-        "schedule_description": _describe(job.kind, job.expr),
+        "schedule_description": schedule_description(job),
         "timezone": job.timezone,
         "enabled": job.enabled,
         "command": job.command,

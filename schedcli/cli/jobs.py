@@ -311,7 +311,9 @@ def list_jobs(
         raise InvalidValue(f"invalid --limit {limit}: use 1 or more")
     jobs = state_of(ctx).reader().iter_jobs(limit=limit, after=after)  # written as they are read
     if fmt == "json":
-        render.print_json_list(render.job_dict(j) for j in jobs)
+        from schedcli.cli.jobsjson import job_text
+
+        render.print_json_texts(job_text(j) for j in jobs)
     elif fmt:
         render.print_delimited_rows((render.job_dict(j) for j in jobs), fmt)
     else:

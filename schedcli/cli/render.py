@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 from schedcli.cli import timefmt
 from schedcli.cli.tables import Cell, Column, print_table, write_delimited
 from schedcli.model import Job, Occurrence, Run
-from schedcli.schedule import describe, format_duration, iso
-from schedcli.serialize import job_dict, run_dict, run_summary  # noqa: F401  (re-exported for the commands)
+from schedcli.schedule import format_duration, iso
+from schedcli.serialize import job_dict, run_dict, run_summary, schedule_description  # noqa: F401  (re-exported for the commands)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -193,7 +193,7 @@ def job_detail(job: Job, recent: list[Run], now: float, *, utc: bool = False) ->
         nxt = when(job.next_run_at)
     rows = [
         ("name", job.name),
-        ("schedule", f"{schedule_text(job, zone_name)}  ({describe(job.kind, job.expr)})"
+        ("schedule", f"{schedule_text(job, zone_name)}  ({schedule_description(job)})"
          if job.kind == "cron" else schedule_text(job, zone_name)),
         ("timezone", job.timezone),
         ("enabled", "yes" if job.enabled else "no"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime
+from time import gmtime, strftime
 
 from schedcli.errors import InvalidDuration, InvalidTime
 from schedcli.schedule.zones import UTC, zone
@@ -173,15 +174,43 @@ def from_epoch(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC)
 
 
+_YEAR_10000 = 253402300800  # the first instant datetime cannot hold
+# The pieces of an instant's ISO text: its day ("2026-12-01T", as met), the minute of the
+# day ("09:30:") and the second ("05Z"), the last two made on first use.
+_DAY_TEXT: dict[int, str] = {}
+_MAX_DAYS = 4096
+_MINUTE_TEXT: list[str] = []
+_SECOND_TEXT: list[str] = []
+
+
 def iso(ts: float | datetime | None, *, millis: bool = False) -> str | None:
     """ISO 8601 in UTC with a ``Z`` suffix (seconds, or milliseconds when asked)."""
     if ts is None:
         return None
-    dt = ts if isinstance(ts, datetime) else datetime.fromtimestamp(ts, UTC)
-    dt = dt.astimezone(UTC)
+    kind = type(ts)
+    if not millis and (kind is int or kind is float) and 0 <= ts < _YEAR_10000 and ts % 1 < 0.999999:
+        # What the datetime below writes, without making one (listings write 4 a job). A
+        # fraction this close to 1 is left to datetime: rounded to microseconds, it is
+        # the next second.
+        return _epoch_text(int(ts))
+    dt = ts.astimezone(UTC) if isinstance(ts, datetime) else datetime.fromtimestamp(ts, UTC)
     if millis:
         return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _epoch_text(seconds: int) -> str:
+    """``seconds`` (since the epoch, before the year 10000) as ``2026-12-01T09:30:05Z``."""
+    day = seconds // 86400
+    head = _DAY_TEXT.get(day)
+    if head is None:
+        if not _SECOND_TEXT:  # each filled at once (threads may race here: to the same lists)
+            _MINUTE_TEXT[:] = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
+            _SECOND_TEXT[:] = [f"{s:02d}Z" for s in range(60)]
+        if len(_DAY_TEXT) >= _MAX_DAYS:
+            _DAY_TEXT.clear()
+        head = _DAY_TEXT[day] = strftime("%Y-%m-%dT", gmtime(day * 86400))
+    return head + _MINUTE_TEXT[seconds % 86400 // 60] + _SECOND_TEXT[seconds % 60]
 
 
 def local_text(ts: float | None, tz_name: str | None = None) -> str:

@@ -63,9 +63,21 @@ def check_webhook(url: str) -> str:
 
 
 def schedule_fields(kind: str, expr: str, tz: str, now: datetime, boot: str | None = None) -> dict[str, Any]:
-    """Validate a schedule and return its stored form (kind, expr, timezone, anchor;
-    for ``@reboot``, ``last_boot``: the current boot ``boot``, so that the job first
-    runs at the next one)."""
+    """Validate a schedule and return its stored form (kind, expr, timezone, anchor, the
+    schedule in words; for ``@reboot``, ``last_boot``: the current boot ``boot``, so that
+    the job first runs at the next one)."""
+    fields = _schedule_fields(kind, expr, tz, now, boot)
+    fields["schedule_description"] = _description(fields["kind"], fields["expr"])
+    return fields
+
+
+@lru_cache(maxsize=4096)
+def _description(kind: str, expr: str) -> str:
+    """describe(), once per distinct schedule (an import of thousands of jobs repeats them)."""
+    return sched.describe(kind, expr)
+
+
+def _schedule_fields(kind: str, expr: str, tz: str, now: datetime, boot: str | None) -> dict[str, Any]:
     zone(tz)
     anchor = int(now.timestamp())
     if sched.is_reboot(kind, expr):

@@ -248,6 +248,38 @@ def m008_stats_durations(db: Database) -> None:
     )
 
 
+@migrations()
+def m010_schedule_descriptions(db: Database) -> None:
+    """Each job's schedule in words (``schedule_description``: "At 09:00, Monday through
+    Friday", "every 5m"), stored when its schedule is written (add, edit, import) so that
+    a listing of thousands of jobs does not describe each distinct schedule again. The
+    jobs already stored get it here, through the same
+    :func:`schedcli.schedule.describe`; a job whose text is NULL is described when read.
+
+    The text is cron-descriptor's and :mod:`schedcli.schedule.kinds`' wording when it was
+    written. A release that changes the wording (a new cron-descriptor, a change to
+    ``describe``) rolls it out with a migration of its own that calls
+    :func:`fill_schedule_descriptions` again: every job's text is recomputed in the
+    upgrade, before anything reads it."""
+    db.execute("ALTER TABLE jobs ADD COLUMN schedule_description TEXT")
+    fill_schedule_descriptions(db.conn)
+
+
+def fill_schedule_descriptions(conn: sqlite3.Connection) -> None:
+    """Set every job's ``schedule_description`` to what describe() says now (each distinct
+    schedule described once). Inside the caller's transaction."""
+    from schedcli.schedule import describe
+
+    said: dict[tuple[str, str], str] = {}
+    pairs = []
+    for job_id, kind, expr in conn.execute("SELECT id, kind, expr FROM jobs"):
+        text = said.get((kind, expr))
+        if text is None:
+            text = said[(kind, expr)] = describe(kind, expr)
+        pairs.append((text, job_id))
+    conn.executemany("UPDATE jobs SET schedule_description = ? WHERE id = ?", pairs)
+
+
 def upgrade(store: "Connection") -> None:
     """Bring an opened database up to this version's schema (its user_version is behind).
 

@@ -22,7 +22,7 @@ JOB_COLUMNS = (
     "timeout", "overlap", "grace", "catch_up", "retries", "retry_delay", "enabled", "description",
     "next_run_at", "created_at", "updated_at", "on_failure", "on_success", "on_recovery", "webhook",
     "jitter", "last_boot",
-    "ping", "webhook_format", "notify_on", "mailto", "mail_on",
+    "ping", "webhook_format", "notify_on", "mailto", "mail_on", "schedule_description",
 )
 RUN_COLUMNS = (
     "id", "job_id", "job", "trigger", "scheduled_for", "attempt", "status", "reason", "started_at",
@@ -44,21 +44,27 @@ def _names(cursor: "sqlite3.Cursor") -> tuple[str, ...]:
 def _arguments(model: type, names: tuple[str, ...]) -> Callable[[tuple], tuple]:
     """How a row with columns ``names`` becomes the positional arguments of ``model``:
     columns matched to the dataclass's fields by name (once per distinct query), then
-    picked in the fields' order. Fields without a column keep their defaults (they must
-    come last); a column that is not a field is an error."""
-    from dataclasses import fields
+    picked in the fields' order. Fields without a column keep their defaults (a field
+    without a default needs its column); a column that is not a field is an error."""
+    from dataclasses import MISSING, fields
 
-    order = [f.name for f in fields(model)]
+    every = fields(model)
+    order = [f.name for f in every]
     unknown = [n for n in names if n not in order]
     if unknown:
         raise TypeError(f"{model.__name__} has no field for column(s) {', '.join(unknown)}")
-    present = [f for f in order if f in names]
-    if present != order[: len(present)]:
-        missing = [f for f in order[: len(present)] if f not in names]
-        raise TypeError(f"{model.__name__} needs column(s) {', '.join(missing)}")
+    last = max(order.index(n) for n in names)
+    gaps = [f for f in every[: last + 1] if f.name not in names]  # passed their defaults
+    needed = [f.name for f in gaps if f.default is MISSING]
+    if needed:
+        raise TypeError(f"{model.__name__} needs column(s) {', '.join(needed)}")
     position = {n: i for i, n in enumerate(names)}
-    pick = itemgetter(*(position[f] for f in present))
-    return pick if len(present) > 1 else (lambda row: (pick(row),))
+    position.update((f.name, len(names) + k) for k, f in enumerate(gaps))
+    pick = itemgetter(*(position[f] for f in order[: last + 1]))
+    if gaps:  # e.g. the listing's last_run_at and last_status, not selected by other queries
+        defaults = tuple(f.default for f in gaps)
+        return lambda row: pick(row + defaults)
+    return pick if last > 0 else (lambda row: (pick(row),))
 
 
 def _job_decoder(cursor: "sqlite3.Cursor") -> Callable[[tuple], "Job"]:
