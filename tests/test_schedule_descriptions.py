@@ -142,3 +142,21 @@ def test_jobs_read_without_the_listing_columns_carry_it(db_path, cli):
         assert job.schedule_description == "every 5m" and job.last_run_at is None
         (job,) = list(store.iter_jobs_by_next_run())
         assert job.schedule_description == "every 5m"
+
+
+def test_descriptions_are_english_whatever_the_locale():
+    """The text is stored with the job and read by scripts: the locale of the process that
+    wrote it must not choose its language (cron-descriptor would follow the locale)."""
+    import subprocess
+    import sys
+
+    from schedcli.schedule.kinds import _cron_text
+
+    assert _cron_text()[0].locale_code == "en_US"
+    code = "from schedcli.schedule import describe; print(describe('cron', '0 9 * * 1-5'))"
+    for lang in ("fr_FR.UTF-8", "de_DE.UTF-8", "C"):
+        env = {"PATH": "/usr/bin:/bin", "LANG": lang, "LC_ALL": lang}
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == "At 09:00, Monday through Friday\n", lang
+        assert "locale" not in p.stderr, p.stderr  # no "No system locale set" warning

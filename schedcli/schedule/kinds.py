@@ -363,11 +363,15 @@ def _describe_cron(fields: str) -> str:
 
 @lru_cache(maxsize=1)
 def _cron_text():
-    """The options and the translations to share, or None for the translations when the
-    installed cron_descriptor builds its descriptors otherwise than this knows."""
+    """The options (English, 24-hour times) and the translations to share, or None for
+    the translations when the installed cron_descriptor builds its descriptors otherwise
+    than this knows."""
     from cron_descriptor import ExpressionDescriptor, Options
 
-    options = Options()
+    # English, as the rest of schedcli speaks, whatever the locale: the text is stored
+    # with the job and read by scripts (list --json), so it must not depend on the
+    # locale of the process that wrote it
+    options = Options(locale_code="en_US")
     options.use_24hour_time_format = True
     probe = ExpressionDescriptor("0 9 * * *", options)
     known = {"_expression", "_options", "_expression_parts", "get_text"}
