@@ -328,6 +328,10 @@ def m009_job_run_totals(db: Database) -> None:
     looked up (an index walk of that job's failures only). A job's totals row goes with
     the job (ON DELETE CASCADE); a job without runs has none.
 
+    A later migration that rebuilds ``runs`` (a table copy, as sqlite-utils' transform
+    does) drops these triggers with the old table: it must create them again (the
+    property test of tests/test_stats_totals.py fails otherwise).
+
     The totals are filled from the existing history in the same migration.
     ``last_failure_at`` has no type (no affinity): it holds what
     coalesce(finished_at, started_at, scheduled_for) gave, REAL or INTEGER, unchanged.
