@@ -212,9 +212,10 @@ def test_stats_with_missing_durations(cli, db_path, args):
         assert "⊘✓" in row and "interrupted" in row
 
 
-def test_percentiles_of_two_ranks_are_the_ends_of_the_range_between_them(cli, db_path):
-    """p50 and p95 come from one row (the lowest and highest of the sorted range between the
-    two ranks); any other set of ranks reads the range: both give the same values."""
+def test_percentiles_are_read_at_their_ranks_from_the_nearer_end(cli, db_path):
+    """Each percentile is the value at its rank, counted from the shortest duration or
+    (p95) from the longest: any set of ranks gives the same values, also in a window
+    (counted by stats_summary over the same window)."""
     with Store(db_path) as store:
         job_id = _job_id(cli, store, "p")
         durations = [float((i * 37) % 101) for i in range(97)] + [None, None]
@@ -224,8 +225,12 @@ def test_percentiles_of_two_ranks_are_the_ends_of_the_range_between_them(cli, db
             two = store.stats_percentiles(None, timed, (50, 95))
             three = store.stats_percentiles(None, timed, (50, 75, 95))
             one = store.stats_percentiles(None, timed, (95,))
-            windowed = store.stats_percentiles(NOW - 480, timed, (50, 95))  # 77 runs of the 97 counted
+            [counted] = store.stats_summary(NOW - 480, job_id)
+            windowed = store.stats_percentiles(NOW - 480, {job_id: counted.timed}, (50, 95))
     known = sorted(d for d in durations if d is not None)
     assert two[job_id] == {50: known[nearest_rank(97, 50)], 95: known[nearest_rank(97, 95)]}
     assert {p: three[job_id][p] for p in (50, 95)} == two[job_id] and one[job_id] == {95: two[job_id][95]}
-    assert 95 not in windowed[job_id] and 50 in windowed[job_id]  # the highest rank is past what is there
+    assert three[job_id][75] == known[nearest_rank(97, 75)]
+    in_window = sorted(d for i, d in enumerate(durations) if d is not None and i >= 20)  # NOW - 480 on
+    assert counted.timed == len(in_window) == 77
+    assert windowed[job_id] == {50: in_window[nearest_rank(77, 50)], 95: in_window[nearest_rank(77, 95)]}

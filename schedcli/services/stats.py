@@ -1,6 +1,6 @@
 """What ``stats`` computes: per-job counts, success rate, duration percentiles, last failure and
 recent outcomes. Library code, no printing, no typer/rich; time is passed in (``now``) and the
-queries, aggregated in SQLite, live in :mod:`schedcli.store.stats`.
+queries live in :mod:`schedcli.store.stats`.
 """
 
 from __future__ import annotations
@@ -68,9 +68,11 @@ def iter_stats(
     """:func:`compute_stats`, job by job (by name), computed ``chunk`` jobs at a time so
     that a caller can write each out before the next is read (in one read snapshot).
 
-    Counts and last failures are SQL aggregates (one query each for all jobs); the
-    percentiles and the latest ``recent`` runs are short index walks per job: only those
-    rows come into Python, never the history.
+    Counts and last failures are one query each for all jobs: over the whole history,
+    the per-job totals that triggers keep as runs are written (``job_run_totals``);
+    with ``since``, aggregates of the runs in the window. The percentiles and the latest
+    ``recent`` runs are short index walks per job: only those rows come into Python,
+    never the history.
     """
     cutoff = None if since is None else now.timestamp() - since
     job_id = job.id if job else None

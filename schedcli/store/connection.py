@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator
 
 from schedcli.errors import DatabaseBusy, DatabaseError, InvalidValue, UnsafeDatabase
 
-SCHEMA_VERSION = 9  # number of migrations in schedcli.store.migrations (PRAGMA user_version)
+SCHEMA_VERSION = 10  # number of migrations in schedcli.store.migrations (PRAGMA user_version)
 DEFAULT_BUSY_TIMEOUT = 10.0
 
 

@@ -248,6 +248,136 @@ def m008_stats_durations(db: Database) -> None:
     )
 
 
+# -- m009: per-job run totals, kept by triggers ---------------------------------------------------
+# These build m009's SQL (the triggers are stored in the schema as written then): like the
+# migration, they are never changed; a later migration that needs other triggers drops
+# and creates its own.
+# What each run row adds to its job's totals (``X``: NEW or OLD); a running row adds nothing.
+_FAILED = "('error', 'timeout', 'interrupted')"
+_REAL = "('success', 'warning', 'error', 'timeout', 'interrupted')"
+_TOTALS = ("success", "warning", "error", "timeout", "interrupted", "skipped", "missed", "timed")
+
+
+def _adds(x: str) -> list[str]:
+    """The amount a run row (``NEW`` or ``OLD``) adds to each of :data:`_TOTALS`."""
+    return [
+        *(f"({x}.status = '{status}')" for status in _TOTALS[:6]),
+        f"(CASE WHEN {x}.status = 'missed' THEN coalesce({x}.missed_count, 1) ELSE 0 END)",
+        f"({x}.status IN {_REAL} AND {x}.duration_s IS NOT NULL)",
+    ]
+
+
+def _add_row(x: str) -> str:
+    """Add run row ``x`` to its job's totals unless it is running; the job's first
+    counted run creates its totals row. An INSERT OR IGNORE of the row then an UPDATE:
+    measured at about half the cost of an upsert (INSERT ... ON CONFLICT DO UPDATE) per
+    finished run."""
+    adds = ", ".join(f"{c} = {c} + {add}" for c, add in zip(_TOTALS, _adds(x)))
+    newer = f"{x}.status IN {_FAILED} AND {x}.id >= coalesce(last_failure_run, 0)"
+    return (
+        f"INSERT OR IGNORE INTO job_run_totals (job_id) SELECT {x}.job_id WHERE {x}.status != 'running'; "
+        f"UPDATE job_run_totals SET {adds}, "
+        "(last_failure_run, last_failure_status, last_failure_at) = "
+        f"(CASE WHEN {newer} THEN {x}.id ELSE last_failure_run END, "
+        f"CASE WHEN {newer} THEN {x}.status ELSE last_failure_status END, "
+        f"CASE WHEN {newer} THEN coalesce({x}.finished_at, {x}.started_at, {x}.scheduled_for) "
+        "ELSE last_failure_at END) "
+        f"WHERE job_id = {x}.job_id AND {x}.status != 'running';"
+    )
+
+
+def _take_row(x: str) -> str:
+    """Take run row ``x`` out of its job's totals. An UPDATE, never an insert: when a
+    job is removed, its totals row may be gone before the cascade reaches its runs."""
+    subs = ", ".join(f"{c} = {c} - {add}" for c, add in zip(_TOTALS, _adds(x)))
+    return f"UPDATE job_run_totals SET {subs} WHERE job_id = {x}.job_id AND {x}.status != 'running';"
+
+
+def _refind_last_failure(job: str, unless: str = "0") -> str:
+    """When run ``OLD`` was its job's last failure (and ``unless`` is false), look the
+    latest remaining failure up again (NULL when there is none left). ``max(id + 0)``
+    keeps SQLite from its min/max shortcut, which walks ``runs_status`` (all jobs' errors,
+    newest first) or ``runs_job`` (the job's newer runs, row by row): it reads that job's
+    failures alone, from the covering index ``runs_stats`` (job_id, status, ...)."""
+    return (
+        "UPDATE job_run_totals SET (last_failure_run, last_failure_status, last_failure_at) = ("
+        "SELECT id, status, coalesce(finished_at, started_at, scheduled_for) FROM runs WHERE id = ("
+        f"SELECT max(id + 0) FROM runs WHERE job_id = {job} AND status IN {_FAILED})) "
+        f"WHERE job_id = {job} AND last_failure_run = OLD.id AND NOT ({unless});"
+    )
+
+
+@migrations()
+def m009_job_run_totals(db: Database) -> None:
+    """Per-job run totals, so that ``stats`` and ``metrics`` of the whole history never
+    aggregate it: how many runs ended with each status (missed occurrences counted one by
+    one, as ``missed_count`` says), how many real runs have a duration, and the latest
+    run that failed (error, timeout, interrupted).
+
+    Kept by triggers on ``runs`` rather than by the code that writes runs, so that no
+    path (claim, finish, retry, recovery of a crashed runner, missed entries and their
+    coalescing, prune, ``rm`` of a job through the cascade, import, a hand-made UPDATE)
+    can leave them behind: each change of a row takes its old values out and puts its
+    new ones in, inside the statement (and so the transaction, ``BEGIN IMMEDIATE``) that
+    changes it. A running row counts nowhere, so a claim writes nothing here. When the
+    last failure is deleted (prune) or stops being one, the latest remaining failure is
+    looked up (an index walk of that job's failures only). A job's totals row goes with
+    the job (ON DELETE CASCADE); a job without runs has none.
+
+    A later migration that rebuilds ``runs`` (a table copy, as sqlite-utils' transform
+    does) drops these triggers with the old table: it must create them again (the
+    property test of tests/test_stats_totals.py fails otherwise).
+
+    The totals are filled from the existing history in the same migration.
+    ``last_failure_at`` has no type (no affinity): it holds what
+    coalesce(finished_at, started_at, scheduled_for) gave, REAL or INTEGER, unchanged.
+    """
+    counts = ",\n".join(f"            {c} INTEGER NOT NULL DEFAULT 0" for c in _TOTALS)
+    db.execute(
+        f"""
+        CREATE TABLE job_run_totals (
+            job_id INTEGER PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+{counts},
+            last_failure_run INTEGER,
+            last_failure_status TEXT,
+            last_failure_at
+        )
+        """
+    )
+    watched = "job_id, status, duration_s, missed_count, started_at, finished_at, scheduled_for"
+    db.execute(
+        "CREATE TRIGGER runs_totals_insert AFTER INSERT ON runs WHEN NEW.status != 'running' "
+        f"BEGIN {_add_row('NEW')} END"
+    )
+    # the old values out, the new ones in; the last failure looked up again only when
+    # the row was it and is no longer (a row that stays the last failure was just rewritten)
+    still_last = f"NEW.id = OLD.id AND NEW.job_id = OLD.job_id AND NEW.status IN {_FAILED}"
+    db.execute(
+        f"CREATE TRIGGER runs_totals_update AFTER UPDATE OF {watched} ON runs "
+        "WHEN OLD.status != 'running' OR NEW.status != 'running' "
+        f"BEGIN {_take_row('OLD')} {_add_row('NEW')} {_refind_last_failure('OLD.job_id', still_last)} END"
+    )
+    db.execute(
+        "CREATE TRIGGER runs_totals_delete AFTER DELETE ON runs WHEN OLD.status != 'running' "
+        f"BEGIN {_take_row('OLD')} {_refind_last_failure('OLD.job_id')} END"
+    )
+    _backfill_totals(db)
+
+
+def _backfill_totals(db: Database) -> None:
+    """The totals of the history already there: one GROUP BY over the runs, then each
+    last failure's status and time by its id."""
+    sums = ", ".join(f"sum({add})" for add in _adds("r"))
+    db.execute(
+        f"INSERT INTO job_run_totals (job_id, {', '.join(_TOTALS)}, last_failure_run) "
+        f"SELECT r.job_id, {sums}, max(CASE WHEN r.status IN {_FAILED} THEN r.id END) FROM runs r "
+        "WHERE r.status != 'running' AND r.job_id IN (SELECT id FROM jobs) GROUP BY r.job_id"
+    )
+    db.execute(
+        "UPDATE job_run_totals SET (last_failure_status, last_failure_at) = ("
+        "SELECT status, coalesce(finished_at, started_at, scheduled_for) FROM runs WHERE id = last_failure_run) "
+        "WHERE last_failure_run IS NOT NULL"
+    )
 @migrations()
 def m010_schedule_descriptions(db: Database) -> None:
     """Each job's schedule in words (``schedule_description``: "At 09:00, Monday through
