@@ -40,6 +40,18 @@ def test_prune_keep_per_job(cli, db_path):
     ]
 
 
+def test_prune_keep_0_deletes_every_finished_run(cli, db_path):
+    _setup(db_path).close()
+    r = cli("prune", "--keep", "0", "--dry-run", "--json")
+    assert r.exit_code == 0 and r.json()["deleted"] == 10
+    r = cli("prune", "--keep", "0", "--job", "a", "--json")
+    assert r.exit_code == 0 and r.json()["deleted"] == 5
+    assert {x["job"] for x in cli("history", "--limit", "100", "--json").json()} == {"b"}
+    assert cli("prune", "--keep", "0", "--json").json()["deleted"] == 5
+    assert cli("history", "--json").json() == []
+    assert [s["runs"] for s in cli("stats", "--json").json()] == [0, 0]
+
+
 def test_prune_older_than_and_job_filter(db_path):
     store = _setup(db_path)
     with store.write():

@@ -93,7 +93,7 @@ operation = st.one_of(
     st.tuples(st.just("import"), job_pick, st.sampled_from(REAL + ("missed", "skipped")), duration),
     st.tuples(st.just("rewrite"), run_pick, st.sampled_from(REAL + ("skipped",)), duration),
     st.tuples(st.just("prune by age"), st.integers(0, 60)),
-    st.tuples(st.just("prune by count"), st.integers(1, 4), st.one_of(st.none(), job_pick)),
+    st.tuples(st.just("prune by count"), st.integers(0, 4), st.one_of(st.none(), job_pick)),
     st.tuples(st.just("rm"), job_pick),
 )
 

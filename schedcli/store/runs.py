@@ -273,13 +273,14 @@ class RunQueries(Connection):
         if keep is not None:
             if keep > SQLITE_INT_MAX:
                 raise too_large([keep])
-            limits.append(
-                "id < coalesce((SELECT k.id FROM runs k WHERE k.job_id = runs.job_id "
-                "ORDER BY k.id DESC LIMIT 1 OFFSET ?), -1)"
-            )
-            params.append(max(keep - 1, 0) if keep > 0 else 0)
             if keep == 0:
-                limits[-1] = "1"
+                limits.append("1")  # keep none: every finished run
+            else:
+                limits.append(
+                    "id < coalesce((SELECT k.id FROM runs k WHERE k.job_id = runs.job_id "
+                    "ORDER BY k.id DESC LIMIT 1 OFFSET ?), -1)"
+                )
+                params.append(keep - 1)
         if not limits:
             return 0
         where = " AND ".join(conds) + " AND (" + " OR ".join(limits) + ")"
