@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schedcli.cli.jsonout import write_list
-from schedcli.cli.tables import SEP, styled_text
+from schedcli.cli.tables import SEP, Column, line_text, plain_lines, render_lines, styled_text
 
 _scalars = st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True) | st.text()
 _values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
@@ -63,6 +63,23 @@ def test_styled_lines_are_what_rich_wrote(line, colour):
     text.rstrip()
     console.print(text, no_wrap=True, overflow="ignore", crop=False, soft_wrap=True)
     assert styled_text(line, colour) + "\n" == out.getvalue()
+
+
+_plain_texts = st.text(alphabet="ab c✓日-\n\x07…", max_size=14)
+_table_cells = _plain_texts | st.tuples(_plain_texts, _styles) | st.lists(st.tuples(_plain_texts, _styles), max_size=3)
+_columns = st.builds(Column, header=st.text(alphabet="AB 日", min_size=1, max_size=6), shrink=st.integers(0, 3),
+                     min=st.integers(0, 6), drop=st.integers(0, 3), right=st.booleans(), keep_end=st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_columns, min_size=1, max_size=5).flatmap(
+    lambda cols: st.tuples(st.just(cols), st.lists(st.lists(_table_cells, min_size=len(cols), max_size=len(cols)),
+                                                   max_size=5))),
+       st.none() | st.integers(1, 60), st.none() | st.integers(1, 12))
+def test_plain_lines_are_the_styled_lines_without_their_styles(table, width, cap):
+    columns, rows = table
+    assert list(plain_lines(columns, rows, width, cap)) == \
+        [line_text(line) for line in render_lines(columns, rows, width, cap)]
 
 
 def test_next_without_a_name_is_one_timeline_of_all_jobs(cli):

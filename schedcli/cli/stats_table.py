@@ -4,7 +4,7 @@ durations (glyphs and bars, in ASCII where the terminal's encoding has no others
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from schedcli.cli import timefmt
 from schedcli.cli.render import _zone_header, message
@@ -46,7 +46,7 @@ def outcome_strip(recent: list[tuple[str, Optional[float]]], unicode: bool = Tru
     return text
 
 
-def sparkline(values: list[Optional[float]], unicode: bool = True) -> str:
+def sparkline(values: Sequence[Optional[float]], unicode: bool = True) -> str:
     """One bar per value between the smallest and the largest (a gap for an unknown duration)."""
     bars = _BARS if unicode else _BARS_ASCII
     known = [v for v in values if v is not None]
@@ -56,8 +56,10 @@ def sparkline(values: list[Optional[float]], unicode: bool = True) -> str:
     if hi == lo:
         middle = bars[len(bars) // 2 - 1]
         return "".join([" " if v is None else middle for v in values])
-    span, top = hi - lo, len(bars) - 1
-    return "".join([" " if v is None else bars[min(top, int((v - lo) / span * top + 0.5))] for v in values])
+    span, top = hi - lo, len(bars) - 1  # (v - lo) / span <= 1 for every v <= hi: the top bar at most
+    if len(known) == len(values):
+        return "".join([bars[int((v - lo) / span * top + 0.5)] for v in values])
+    return "".join([" " if v is None else bars[int((v - lo) / span * top + 0.5)] for v in values])
 
 
 def _seconds(value: Optional[float]) -> str:
@@ -68,19 +70,33 @@ def _seconds(value: Optional[float]) -> str:
     return format_duration(value)
 
 
-_GLYPHS = {  # one shared (glyph, style) piece per outcome: 10k rows of strips hold references only
-    unicode: {k: (v[0] if unicode else v[1], v[2]) for k, v in _OUTCOME.items()} for unicode in (True, False)
-}
+class _Glyphs(dict):
+    """status -> its (glyph, style) piece: one shared piece per outcome, so 10k rows of
+    strips hold references only; an unknown status is ``?``."""
+
+    def __missing__(self, status: str) -> tuple[str, str]:
+        return _UNKNOWN
+
+
+class _PlainGlyphs(dict):
+    """status -> its glyph alone, ``?`` for an unknown one."""
+
+    def __missing__(self, status: str) -> str:
+        return "?"
+
+
 _UNKNOWN = ("?", "")
+_GLYPHS = {unicode: _Glyphs({k: (v[0] if unicode else v[1], v[2]) for k, v in _OUTCOME.items()})
+           for unicode in (True, False)}
+_PLAIN_GLYPHS = {unicode: _PlainGlyphs({k: v[0] for k, v in _GLYPHS[unicode].items()}) for unicode in (True, False)}
 
 
-def _strip_cell(recent: list[tuple[str, Optional[float]]], unicode: bool, plain: bool = False) -> Cell:
+def _strip_cell(statuses: Iterable[str], unicode: bool, plain: bool = False) -> Cell:
     """The RECENT cell: a glyph per run, each in its colour (one plain text when the table
     is drawn without styles: the same characters, one piece instead of 20)."""
-    glyphs = _GLYPHS[unicode]
     if plain:
-        return "".join([glyphs.get(st, _UNKNOWN)[0] for st, _ in recent])
-    return [glyphs.get(st, _UNKNOWN) for st, _ in recent]
+        return "".join(map(_PLAIN_GLYPHS[unicode].__getitem__, statuses))
+    return list(map(_GLYPHS[unicode].__getitem__, statuses))
 
 
 def stats_table(result: Iterable[JobStats], now: float, *, utc: bool = False, wide: bool = False) -> None:
@@ -100,6 +116,7 @@ def stats_table(result: Iterable[JobStats], now: float, *, utc: bool = False, wi
     shown = 0
     for s in result:
         shown = max(shown, len(s.recent))
+        statuses, durations = zip(*s.recent) if s.recent else ((), ())
         rate = "-" if s.success_rate is None else f"{s.success_rate * 100:.0f}%"
         rate_style = "" if s.success_rate is None else "green" if s.failures == 0 else "red" if s.success_rate < 0.5 else "yellow"
         last: Cell = "-"
@@ -107,7 +124,7 @@ def stats_table(result: Iterable[JobStats], now: float, *, utc: bool = False, wi
             last = (f"{timefmt.short_time(s.last_failure_at, now, zone_name)} {s.last_failure_status}", "red")
         rows.append([
             s.job, str(s.runs), (rate, rate_style), _seconds(s.p50_s), _seconds(s.p95_s), last,
-            _strip_cell(s.recent, unicode, plain) or "", (sparkline([d for _, d in s.recent], unicode), "cyan"),
+            _strip_cell(statuses, unicode, plain) or "", (sparkline(durations, unicode), "cyan"),
         ])
     if not rows:
         message("No jobs yet. Add one: schedcli add NAME --every 5m -- COMMAND")

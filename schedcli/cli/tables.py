@@ -107,7 +107,13 @@ def _pieces(cell: Cell) -> list[tuple[str, str]]:
 
 
 def _text(cell: Cell) -> str:
-    return "".join(text for text, _ in _pieces(cell))
+    """A cell's text on one line (the texts of its pieces together)."""
+    kind = type(cell)
+    if kind is str:
+        return printable(cell)  # type: ignore[arg-type]
+    if kind is tuple:
+        return printable(cell[0])  # type: ignore[index]
+    return "".join([printable(text) for text, _ in cell])  # type: ignore[misc]
 
 
 def _restyle(pieces: list[tuple[str, str]], text: str, from_end: bool) -> list[tuple[str, str]]:
@@ -212,8 +218,35 @@ def render_lines(columns: list[Column], rows: list[list[Cell]], width: Optional[
     plan = fit(columns, rows, width, cap)
     header: list[Cell] = [(c.header, "bold") for c in columns]
     for row in itertools.chain((header,), rows):
-        line = _cells(columns, row, plan)
-        yield line if width is None else _cut(line, width)  # a terminal narrower than what cannot go
+        yield _line(columns, row, plan, width)
+
+
+def _line(columns: list[Column], row: list[Cell], plan: list[tuple[int, int]], width: Optional[int]) -> Line:
+    line = _cells(columns, row, plan)
+    return line if width is None else _cut(line, width)  # a terminal narrower than what cannot go
+
+
+def plain_lines(columns: list[Column], rows: list[list[Cell]], width: Optional[int],
+                cap: Optional[int] = None) -> Iterator[str]:
+    """The lines of :func:`render_lines` as plain text (``line_text``), made without the
+    styled pieces: each cell's text shortened and padded to its width. A line wider than
+    ``width`` (a terminal narrower than what cannot go) is made the general way."""
+    plan = fit(columns, rows, width, cap)
+    header: list[Cell] = [c.header for c in columns]
+    layout = [(i, w, columns[i].right, columns[i].keep_end) for i, w in plan]
+    for row in itertools.chain((header,), rows):
+        texts = []
+        for i, w, right, keep_end in layout:
+            text = _text(row[i])
+            used = text_width(text)
+            if used > w:
+                text = shorten(text, w, keep_end)
+                used = text_width(text)
+            texts.append(" " * (w - used) + text if right else text + " " * (w - used))
+        line = SEP.join(texts).rstrip()
+        if width is not None and text_width(line) > width:
+            line = line_text(_line(columns, row, plan, width))
+        yield line
 
 
 def line_text(line: Line) -> str:
@@ -292,9 +325,14 @@ def print_table(columns: list[Column], rows: Iterable[list[Cell]], *, wide: bool
     rows = rows if isinstance(rows, list) else list(rows)
     width = None if wide else table_width()
     mode = styles_in_use()
+    cap = None if wide or width is not None else PIPED_CAP
+    if mode is None:  # plain text: no pieces to keep the styles of
+        lines: Iterator[str] = plain_lines(columns, rows, width, cap)
+    else:
+        lines = (styled_text(line, mode) for line in render_lines(columns, rows, width, cap))
     chunk: list[str] = []
-    for line in render_lines(columns, rows, width, None if wide or width is not None else PIPED_CAP):
-        chunk.append(line_text(line) if mode is None else styled_text(line, mode))
+    for line in lines:
+        chunk.append(line)
         if len(chunk) >= _LINES_PER_WRITE:
             sys.stdout.write("\n".join(chunk) + "\n")
             chunk.clear()

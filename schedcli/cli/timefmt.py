@@ -10,8 +10,11 @@ Time is an argument: every function takes ``now`` where it needs it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Optional
+
+from schedcli.schedule.zones import zone
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -30,9 +33,13 @@ def display_zone(job_zone: Optional[str] = None, utc: bool = False) -> str:
 
 
 def _local(ts: float, zone_name: str) -> datetime:
-    from schedcli.schedule import zone
-
     return datetime.fromtimestamp(ts, timezone.utc).astimezone(zone(zone_name))
+
+
+@lru_cache(maxsize=16)
+def _day_of(now: float, zone_name: str) -> date:
+    """The date of ``now`` in the zone (a table asks it for every row, with one ``now``)."""
+    return _local(now, zone_name).date()
 
 
 def short_time(ts: Optional[float], now: float, zone_name: str) -> str:
@@ -40,9 +47,9 @@ def short_time(ts: Optional[float], now: float, zone_name: str) -> str:
     ``2027-01-05 18:00``; ``-`` for no time."""
     if ts is None:
         return "-"
-    dt, today = _local(ts, zone_name), _local(now, zone_name)
+    dt, today = _local(ts, zone_name), _day_of(now, zone_name)
     hm = f"{dt.hour:02d}:{dt.minute:02d}"
-    days = (dt.date() - today.date()).days
+    days = (dt.date() - today).days
     if days == 0:
         return hm
     if -6 <= days <= 6:
