@@ -3,8 +3,8 @@
 Starting a command imports Typer, pydantic (Typer builds each parameter's validator with
 it) and schedcli's modules: some hundred thousand objects that live as long as the
 process. While they are made, the collector runs again and again and finds nothing to
-free: a fifth of the start of a command such as ``show`` (80 ms of 440 on the benchmark
-machine, docs/performance.md). So the console script pauses it before the imports
+free: a quarter of the start of a command such as ``show`` (523 -> 397 ms on the
+benchmark machine; docs/performance.md, "Commands on 10k jobs and 1M runs"). So the console script pauses it before the imports
 (:func:`pause`), and the command resumes it (:func:`resume`) once its options are parsed
 and just before its own code runs: the objects made so far are moved out of the
 collector's sight (``gc.freeze``: they are never garbage) and collection goes on as
