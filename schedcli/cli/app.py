@@ -140,8 +140,8 @@ def main_callback(
 # Each command word and the module of schedcli.cli that registers it. A start builds the
 # click command of the one command it runs, not all of them (building every command's
 # parameters was a fifth of the start of a command such as ``show``); an unknown word,
-# no word, or --help of the root builds the whole tree. tests/test_cli.py checks this
-# table against the tree.
+# no word, or --help of the root builds the whole tree. tests/test_cli_start.py checks
+# this table against the tree.
 COMMAND_MODULES = {
     **dict.fromkeys(("add", "edit", "rename", "list", "show", "rm", "enable", "disable", "toggle"), "jobs"),
     **dict.fromkeys(("run", "run-due", "watch"), "runner"),
@@ -153,8 +153,8 @@ COMMAND_MODULES = {
     **dict.fromkeys(("config", "cron", "systemd"), "system"),
     "completion": "completion",
 }
-# the order of ``schedcli --help``
-_MODULE_ORDER = ("jobs", "runner", "runs", "collectors", "monitor", "metrics", "transfer", "system", "completion")
+# the modules in the order of ``schedcli --help``
+_MODULE_ORDER = tuple(dict.fromkeys(COMMAND_MODULES.values()))
 
 
 def _root() -> typer.Typer:
