@@ -11,6 +11,8 @@ from schedcli.store import SCHEMA_VERSION, Store
 from schedcli.errors import DatabaseError
 from schedcli.store.migrations import migrations
 
+from old_databases import database_before, insert_job, insert_run
+
 
 def test_schema_version_counts_the_migrations(db_path):
     with Store(db_path) as store:
@@ -21,16 +23,9 @@ def test_schema_version_counts_the_migrations(db_path):
 
 
 def test_upgrade_from_first_version_keeps_data(db_path):
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    migrations.apply(Database(conn), stop_before="m002_notifications")
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute(
-        "INSERT INTO jobs (name, kind, expr, timezone, anchor, command, created_at, updated_at, next_run_at) "
-        "VALUES ('old', 'every', '5m', 'UTC', 0, '[\"true\"]', 0, 0, 300)"
-    )
-    conn.close()
-    db_path.chmod(0o600)
+    with database_before(db_path, "m002_notifications") as conn:
+        conn.execute("PRAGMA user_version = 1")
+        insert_job(conn)
     with Store(db_path) as store:
         job = store.get_job("old")
         assert job.command == ["true"] and job.on_failure is None
@@ -65,14 +60,8 @@ def _database_of_schema_2(path, *, stop_before=None):
     version = len(released.applied(Database(conn)))
     conn.execute(f"PRAGMA user_version = {version}")
     conn.execute("COMMIT")
-    conn.execute(
-        "INSERT INTO jobs (name, kind, expr, timezone, anchor, command, created_at, updated_at, next_run_at) "
-        "VALUES ('old', 'every', '5m', 'UTC', 0, '[\"true\"]', 0, 0, 300)"
-    )
-    conn.execute(
-        "INSERT INTO runs (job_id, job, trigger, scheduled_for, status, started_at, finished_at, exit_code) "
-        "VALUES (1, 'old', 'schedule', 300, 'success', 300.5, 301.0, 0)"
-    )
+    insert_job(conn)
+    insert_run(conn)
     conn.close()
     path.chmod(0o600)
     return version

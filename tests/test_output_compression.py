@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 from schedcli.store import Store
-from schedcli.store.migrations import migrations
-from sqlite_utils import Database
+
+from old_databases import database_before, insert_job, insert_run
 
 
 def _file_size(path) -> int:
@@ -45,22 +45,12 @@ def test_300_kb_of_repetitive_output_adds_little_and_logs_is_byte_exact(db_path,
 
 
 def test_raw_output_of_an_older_database_still_reads(db_path, sh):
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    migrations.apply(Database(conn), stop_before="m007_output_compression")
-    conn.execute(
-        "INSERT INTO jobs (name, kind, expr, timezone, anchor, command, created_at, updated_at, next_run_at) "
-        "VALUES ('old', 'every', '5m', 'UTC', 0, '[\"true\"]', 0, 0, 300)"
-    )
-    conn.execute(
-        "INSERT INTO runs (job_id, job, trigger, scheduled_for, status, started_at, finished_at, exit_code) "
-        "VALUES (1, 'old', 'schedule', 300, 'success', 300.5, 301.0, 0)"
-    )
     raw = b"x\x00\x01 raw bytes from before\n" * 10
-    conn.execute("INSERT INTO run_output (run_id, output, truncated, total_bytes) VALUES (1, ?, 0, ?)",
-                 (raw, len(raw)))
-    conn.close()
-    db_path.chmod(0o600)
+    with database_before(db_path, "m007_output_compression") as conn:
+        insert_job(conn)
+        insert_run(conn)
+        conn.execute("INSERT INTO run_output (run_id, output, truncated, total_bytes) VALUES (1, ?, 0, ?)",
+                     (raw, len(raw)))
     argv = [sys.executable, "-m", "schedcli", "--db", str(db_path), "logs", "old"]
     assert subprocess.run(argv, capture_output=True, check=True).stdout == raw
     with Store(db_path) as store:  # upgraded: the row is marked raw

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from schedcli.boot import current_boot
 from schedcli.store import SCHEMA_VERSION, Store
-from schedcli.store.migrations import migrations
+from old_databases import database_before, insert_job
 from waiting import wait_for
 
 
@@ -202,16 +200,9 @@ def test_the_boot_id_is_read_from_the_kernel_by_default(monkeypatch):
 
 
 def test_a_database_of_schema_4_upgrades(db_path):
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    migrations.apply(Database(conn), stop_before="m005_reboot_and_jitter")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
-    conn.execute(
-        "INSERT INTO jobs (name, kind, expr, timezone, anchor, command, created_at, updated_at, next_run_at) "
-        "VALUES ('old', 'every', '5m', 'UTC', 0, '[\"true\"]', 0, 0, 300)"
-    )
-    conn.close()
-    db_path.chmod(0o600)
+    with database_before(db_path, "m005_reboot_and_jitter") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        insert_job(conn)
     with Store(db_path) as store:
         job = store.get_job("old")
         assert (job.jitter, job.last_boot, job.next_run_at, job.at_boot) == (0, None, 300, False)

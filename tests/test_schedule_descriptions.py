@@ -7,11 +7,10 @@ import json
 import sqlite3
 from datetime import datetime, timezone
 
-from sqlite_utils import Database
-
 from schedcli.schedule import describe
 from schedcli.store import SCHEMA_VERSION, Store
-from schedcli.store.migrations import migrations
+
+from old_databases import database_before, insert_job
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 
@@ -37,19 +36,11 @@ def _stored(db_path) -> dict[str, str | None]:
 
 def _database_before_m010(db_path) -> None:
     """A database as the release before m010 wrote it, with jobs of every kind."""
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    migrations.apply(Database(conn), stop_before="m010_schedule_descriptions")
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
-    assert "schedule_description" not in columns
-    for name, kind, expr in _OLD_JOBS:
-        conn.execute(
-            "INSERT INTO jobs (name, kind, expr, timezone, anchor, command, created_at, updated_at, next_run_at) "
-            "VALUES (?, ?, ?, 'UTC', 0, '[\"true\"]', 0, 0, 300)",
-            (name, kind, expr),
-        )
-    conn.close()
-    db_path.chmod(0o600)
+    with database_before(db_path, "m010_schedule_descriptions") as conn:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
+        assert "schedule_description" not in columns
+        for name, kind, expr in _OLD_JOBS:
+            insert_job(conn, name, kind, expr)
 
 
 def test_the_upgrade_stores_every_jobs_description(db_path):

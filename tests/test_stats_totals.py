@@ -15,17 +15,16 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlite_utils import Database
 
 from schedcli.clock import ManualClock
 from schedcli.engine import Engine
 from schedcli.model import JobSpec
 from schedcli.services.jobs import add_job
 from schedcli.store import SCHEMA_VERSION, Store
-from schedcli.store.migrations import migrations
+
+from old_databases import database_before, insert_job
 
 UTC = timezone.utc
 T0 = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
@@ -284,31 +283,25 @@ def test_the_lookup_of_the_failure_before_reads_only_that_jobs_failures(db_path)
 
 
 def _m008_database(path: Path) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    migrations.apply(Database(conn), stop_before="m009_job_run_totals")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 8
-    for n, name in enumerate(("alpha", "beta", "idle")):
-        conn.execute(
-            "INSERT INTO jobs (name, kind, expr, timezone, anchor, command, created_at, updated_at, next_run_at) "
-            "VALUES (?, 'every', '5m', 'UTC', 0, '[\"true\"]', 0, 0, 4000000000)", (name,))
-    rows = []
-    for i in range(300):
-        for job_id in (1, 2):
-            status = ("success", "success", "error", "warning", "timeout", "missed", "skipped", "interrupted",
-                      "success", "running")[(i * job_id) % 10]
-            start = 1_700_000_000 + i * 60
-            missed_count = None if status != "missed" else (i % 4 or None)
-            dur = None if status in ("missed", "skipped", "running") or i % 13 == 0 else float((i * 7) % 50)
-            rows.append((job_id, ("alpha", "beta")[job_id - 1], start, status,
-                         None if status in ("missed", "skipped") else start + 0.25,
-                         None if status in ("missed", "skipped", "running") else start + 3.0,
-                         dur, missed_count))
-    conn.executemany(
-        "INSERT INTO runs (job_id, job, trigger, scheduled_for, status, started_at, finished_at, duration_s, "
-        "missed_count) VALUES (?, ?, 'schedule', ?, ?, ?, ?, ?, ?)", rows)
-    conn.close()
-    path.chmod(0o600)
+    with database_before(path, "m009_job_run_totals") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 8
+        for name in ("alpha", "beta", "idle"):
+            insert_job(conn, name, next_run_at=4000000000)
+        rows = []
+        for i in range(300):
+            for job_id in (1, 2):
+                status = ("success", "success", "error", "warning", "timeout", "missed", "skipped", "interrupted",
+                          "success", "running")[(i * job_id) % 10]
+                start = 1_700_000_000 + i * 60
+                missed_count = None if status != "missed" else (i % 4 or None)
+                dur = None if status in ("missed", "skipped", "running") or i % 13 == 0 else float((i * 7) % 50)
+                rows.append((job_id, ("alpha", "beta")[job_id - 1], start, status,
+                             None if status in ("missed", "skipped") else start + 0.25,
+                             None if status in ("missed", "skipped", "running") else start + 3.0,
+                             dur, missed_count))
+        conn.executemany(
+            "INSERT INTO runs (job_id, job, trigger, scheduled_for, status, started_at, finished_at, duration_s, "
+            "missed_count) VALUES (?, ?, 'schedule', ?, ?, ?, ?, ?, ?)", rows)
 
 
 def test_an_m008_database_upgrades_and_its_stats_read_as_before(db_path, cli, sh):
